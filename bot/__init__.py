@@ -1,0 +1,1 @@
+"""Runtime of kpps-bot: settings, wiring, CLI and channel adapters."""

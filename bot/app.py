@@ -1,0 +1,73 @@
+"""Wiring: settings → database (migrated, demo data loaded once) → engine."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from bot.settings import DEMO_DIR, Settings
+from handlers.engine import Engine
+from handlers.i18n import I18n
+from handlers.period import Period, load_period
+from storage.crypto import Crypto, load_or_create_key_file
+from storage.db import Database
+from storage.importers import import_tps, import_wilayah
+from storage.migrate import upgrade
+from storage.repositories import Store
+
+log = logging.getLogger(__name__)
+
+DEMO_WILAYAH = DEMO_DIR / "wilayah-kendari.csv"
+DEMO_TPS = DEMO_DIR / "tps-kendari-demo.csv"
+DEMO_MARK = "demo_data_loaded"
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    crypto: Crypto
+    i18n: I18n
+    period: Period
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def make_crypto(settings: Settings) -> Crypto:
+    if settings.encryption_key is not None:
+        return Crypto(settings.encryption_key.get_secret_value())
+    return Crypto(load_or_create_key_file(settings.key_file))
+
+
+async def open_database(settings: Settings) -> Database:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    await upgrade(db)
+    return db
+
+
+async def load_demo_data(db: Database, settings: Settings, crypto: Crypto) -> bool:
+    """Load the Kota Kendari demo wilayah and TPS once, through the admin importers."""
+    async with db.transaction() as session:
+        if await Store(session, crypto, settings.wilayah_edition).get_meta(DEMO_MARK):
+            return False
+    await import_wilayah(db, DEMO_WILAYAH, edition=settings.wilayah_edition)
+    await import_tps(db, DEMO_TPS, edition=settings.wilayah_edition)
+    async with db.transaction() as session:
+        await Store(session, crypto, settings.wilayah_edition).set_meta(DEMO_MARK, "1")
+    log.info("demo data for Kota Kendari loaded")
+    return True
+
+
+async def build_app(settings: Settings, *, today: date | None = None) -> App:
+    crypto = make_crypto(settings)
+    db = await open_database(settings)
+    if settings.load_demo_data:
+        await load_demo_data(db, settings, crypto)
+    period = load_period(settings.period_file, today or date.today())
+    i18n = I18n.load()
+    engine = Engine(db, crypto, i18n, period, edition=settings.wilayah_edition)
+    return App(settings, db, crypto, i18n, period, engine)

@@ -1,0 +1,1 @@
+"""Channel adapters: platform update → Incoming; Reply → platform calls. Nothing else."""

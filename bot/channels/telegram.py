@@ -1,0 +1,251 @@
+"""Telegram adapter on aiogram 3: long polling, inline keyboards, retries that lose nothing.
+
+aiogram raises on 429 (flood control) and on network or 5xx errors without retrying, so the
+session gets a request middleware that waits ``retry_after`` and backs off on transient errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+
+from handlers.engine import Engine
+from handlers.messages import Incoming, Kind, Reply
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+log = logging.getLogger(__name__)
+
+
+class RetryMiddleware(BaseRequestMiddleware):
+    """Resend a request refused with 429 after retry_after; back off on network/5xx errors."""
+
+    def __init__(
+        self, *, max_attempts: int = 8, base_delay: float = 0.5, max_delay: float = 30.0
+    ) -> None:
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if method.__api_method__ == GetUpdates.__api_method__:
+            return await make_request(bot, method)  # the dispatcher has its own polling backoff
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if attempt >= self.max_attempts:
+                    raise
+                log.warning(
+                    "telegram flood control on %s, retry in %ss",
+                    method.__api_method__,
+                    error.retry_after,
+                )
+                await asyncio.sleep(error.retry_after)
+            except (TelegramNetworkError, TelegramServerError) as error:
+                if attempt >= self.max_attempts:
+                    raise
+                delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+                delay *= random.uniform(0.8, 1.2)
+                log.warning(
+                    "telegram %s failed (%s), retry in %.1fs",
+                    method.__api_method__,
+                    type(error).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+
+def build_bot(token: str, api_base: str, *, retry: RetryMiddleware | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+    session.middleware(retry or RetryMiddleware())
+    return Bot(token, session=session)
+
+
+def _kind(message: Message) -> Kind:
+    if message.text is not None:
+        return Kind.COMMAND if message.text.startswith("/") else Kind.TEXT
+    for attribute, kind in (
+        ("contact", Kind.CONTACT),
+        ("photo", Kind.PHOTO),
+        ("document", Kind.DOCUMENT),
+        ("sticker", Kind.STICKER),
+        ("voice", Kind.VOICE),
+        ("audio", Kind.VOICE),
+        ("video", Kind.VIDEO),
+        ("video_note", Kind.VIDEO),
+        ("animation", Kind.VIDEO),
+        ("location", Kind.LOCATION),
+        ("venue", Kind.LOCATION),
+    ):
+        if getattr(message, attribute, None):
+            return kind
+    return Kind.OTHER
+
+
+def message_to_incoming(message: Message, update_id: int | None) -> Incoming:
+    kind = _kind(message)
+    text = message.text or message.caption or ""
+    command = payload = ""
+    if kind is Kind.COMMAND:
+        head, _, payload = text[1:].partition(" ")
+        command = head.split("@", 1)[0].lower()
+    if kind is Kind.CONTACT and message.contact is not None:
+        text = message.contact.phone_number
+    user = message.from_user
+    return Incoming(
+        channel=CHANNEL,
+        chat_id=str(message.chat.id),
+        kind=kind,
+        update_id=None if update_id is None else str(update_id),
+        text=text,
+        command=command,
+        payload=payload.strip(),
+        private=message.chat.type == "private",
+        language_hint=user.language_code if user else None,
+    )
+
+
+def callback_to_incoming(query: CallbackQuery, update_id: int | None) -> Incoming | None:
+    if query.message is None or query.data is None:
+        return None
+    return Incoming(
+        channel=CHANNEL,
+        chat_id=str(query.message.chat.id),
+        kind=Kind.BUTTON,
+        update_id=None if update_id is None else str(update_id),
+        button_id=query.data,
+        private=query.message.chat.type == "private",
+        language_hint=query.from_user.language_code,
+    )
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.label, callback_data=b.id) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a long text at paragraph or line ends so each part fits one message."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n\n", 0, limit)
+        if cut <= 0:
+            cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
+
+
+class TelegramChannel:
+    def __init__(self, engine: Engine, bot: Bot) -> None:
+        self.engine = engine
+        self.bot = bot
+        self.dispatcher = Dispatcher()
+        router = Router(name="kpps")
+        router.message.register(self.on_message)
+        router.callback_query.register(self.on_callback)
+        self.dispatcher.include_router(router)
+
+    async def on_message(self, message: Message, event_update: Update) -> None:
+        reply = await self.engine.handle(message_to_incoming(message, event_update.update_id))
+        if reply is not None:
+            await self.send(message.chat.id, reply)
+
+    async def on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        incoming = callback_to_incoming(query, event_update.update_id)
+        reply = await self.engine.handle(incoming) if incoming else None
+        await query.answer(text=reply.notice if reply else None)
+        if reply is None or query.message is None or not isinstance(query.message, Message):
+            return
+        message = query.message
+        if reply.replace and reply.text:
+            await self._edit(message, reply.text, keyboard(reply))
+            return
+        if reply.chosen and message.text:
+            await self._edit(message, f"{message.text}\n\n✅ {reply.chosen}", None)
+        if reply.text:
+            await self.send(message.chat.id, reply)
+
+    async def _edit(self, message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        try:
+            await self.bot.edit_message_text(
+                chat_id=message.chat.id,
+                message_id=message.message_id,
+                text=text[:MAX_TEXT],
+                reply_markup=markup,
+            )
+        except TelegramBadRequest as error:  # e.g. "message is not modified"
+            log.info("edit refused: %s", error.message)
+
+    async def send(self, chat_id: int, reply: Reply) -> None:
+        parts = split_text(reply.text)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await self.bot.send_message(
+                chat_id=chat_id, text=part, reply_markup=keyboard(reply) if last else None
+            )
+
+    async def register_commands(self) -> None:
+        for locale in ("id", "en"):
+            commands = [
+                BotCommand(command=name, description=description[:256])
+                for name, description in self.engine.command_menu(locale)
+            ]
+            kwargs: dict[str, Any] = {"language_code": "en"} if locale == "en" else {}
+            await self.bot.set_my_commands(commands, **kwargs)
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.register_commands()
+        await self.dispatcher.start_polling(
+            self.bot,
+            allowed_updates=["message", "callback_query"],
+            handle_signals=handle_signals,
+            close_bot_session=True,
+        )
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop_polling()

@@ -1,0 +1,154 @@
+"""Command line: run the bot, the console chat, migrations and the KPU admin importers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bot.app import App, build_app, open_database
+from bot.logging_setup import setup_logging
+from bot.settings import Settings, get_settings
+from handlers.i18n import I18n
+from storage.importers import ImportFailed, ImportResult, import_tps, import_wilayah
+
+cli = typer.Typer(help="kpps-bot: recruit KPPS members by chat.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.")
+wilayah_cli = typer.Typer(help="Kemendagri region codes.")
+tps_cli = typer.Typer(help="Polling stations (TPS).")
+cli.add_typer(db_cli, name="db")
+cli.add_typer(wilayah_cli, name="wilayah")
+cli.add_typer(tps_cli, name="tps")
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    return settings
+
+
+async def _with_app(settings: Settings, body: Callable[[App], Awaitable[None]]) -> None:
+    app = await build_app(settings)
+    try:
+        await body(app)
+    finally:
+        await app.close()
+
+
+@cli.command()
+def run() -> None:
+    """Run the bot: Telegram long polling if KPPS_TELEGRAM_TOKEN is set, else the console chat."""
+    settings = _settings()
+
+    async def body(app: App) -> None:
+        if settings.telegram_token is None:
+            console.print("No KPPS_TELEGRAM_TOKEN set: starting the console chat (Ctrl-D quits).")
+            await _console(app, "local")
+            return
+        from bot.channels.telegram import TelegramChannel, build_bot
+
+        bot = build_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_base)
+        await TelegramChannel(app.engine, bot).run()
+
+    asyncio.run(_with_app(settings, body))
+
+
+async def _console(app: App, user: str) -> None:
+    from bot.channels.console import ConsoleChannel
+
+    await ConsoleChannel(app.engine, chat_id=user).run()
+
+
+@cli.command()
+def chat(
+    user: Annotated[str, typer.Option("--as", help="Console chat id (one per person).")] = "local",
+) -> None:
+    """Chat with the bot in this terminal; buttons are numbered options."""
+    settings = _settings()
+    asyncio.run(_with_app(settings, lambda app: _console(app, user)))
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    settings = _settings()
+
+    async def body() -> None:
+        db = await open_database(settings)
+        await db.dispose()
+
+    asyncio.run(body())
+    console.print("Database is up to date.")
+
+
+def _import(
+    label: str,
+    path: Path,
+    importer: Callable[..., Awaitable[ImportResult]],
+    **kwargs: Any,
+) -> ImportResult:
+    settings = _settings()
+
+    async def body() -> ImportResult:
+        db = await open_database(settings)
+        try:
+            with Progress(
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            ) as progress:
+                task = progress.add_task(label, total=None)
+
+                def report(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                return await importer(
+                    db, path, edition=settings.wilayah_edition, progress=report, **kwargs
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(body())
+    except ImportFailed as failure:
+        t = I18n.load().get(None)
+        for error in failure.errors:
+            console.print(error.format(t._), markup=False, highlight=False)
+        console.print(
+            t._("Nothing was imported: {count} rows have errors.", count=len(failure.errors))
+        )
+        raise typer.Exit(1) from None
+
+
+@wilayah_cli.command("import")
+def wilayah_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import Kemendagri region codes from a CSV file with columns kode,nama."""
+    result = _import("wilayah", file, import_wilayah)
+    console.print(f"Imported {result.rows} regions: {result.by_level}.")
+
+
+@tps_cli.command("import")
+def tps_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import TPS from a CSV file with columns kelurahan_kode,nomor,alamat."""
+    result = _import("TPS", file, import_tps)
+    console.print(f"Imported {result.rows} TPS.")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

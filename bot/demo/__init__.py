@@ -1,0 +1,1 @@
+"""Fictitious demo data for Kota Kendari (see README.md in this folder)."""

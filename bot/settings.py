@@ -1,0 +1,52 @@
+"""All settings, from the environment (prefix ``KPPS_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KPPS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    encryption_key: SecretStr | None = None
+    period_file: Path = DEMO_DIR / "period-demo.toml"
+    wilayah_edition: str = "kemendagri-2025"
+    load_demo_data: bool = True
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.environment == "production":
+            if self.encryption_key is None:
+                raise ValueError("KPPS_ENCRYPTION_KEY must be set in production")
+            if self.database_url is None:
+                raise ValueError("KPPS_DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'kpps.sqlite3').resolve()}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "encryption.key"
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Build the settings (never at import time); keyword overrides win over the environment."""
+    return Settings(**overrides)

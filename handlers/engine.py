@@ -1,0 +1,345 @@
+"""The conversation engine: one transaction per incoming message, state in the database.
+
+``Engine.handle`` claims the delivery (a redelivered update is dropped), loads the chat's
+state under a lock, routes global commands and buttons, lets the current flow answer, saves
+the state and commits — all or nothing. A conflicting concurrent write is retried; any other
+error is logged with a short id and the user gets a polite message carrying that id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import weakref
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from handlers.context import Ctx
+from handlers.flows import registration
+from handlers.i18n import N_, I18n
+from handlers.messages import Button, Incoming, Kind, Reply
+from handlers.period import Period
+from storage.crypto import Crypto
+from storage.db import Database
+from storage.repositories import ConcurrencyConflict, ConversationState, Store
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "daftar", "status", "ubah", "batal", "bantuan", "bahasa")
+COMMAND_DESCRIPTIONS = {
+    "start": N_("Start and see the menu"),
+    "daftar": N_("Register as a KPPS member"),
+    "status": N_("Check your registration"),
+    "ubah": N_("Review and change your answers"),
+    "batal": N_("Cancel your registration draft"),
+    "bantuan": N_("Help"),
+    "bahasa": N_("Change language"),
+}
+LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+STATUS_NAMES = {
+    "submitted": N_("submitted, waiting for the PPS administrative check"),
+}
+RETRIES = 5
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        crypto: Crypto,
+        i18n: I18n,
+        period: Period,
+        *,
+        edition: str,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.db = db
+        self.crypto = crypto
+        self.i18n = i18n
+        self.period = period
+        self.edition = edition
+        self.clock = clock
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def command_menu(self, locale: str | None = None) -> list[tuple[str, str]]:
+        """(command, description) pairs for a platform's command menu."""
+        t = self.i18n.get(locale)
+        return [(name, t._(COMMAND_DESCRIPTIONS[name])) for name in COMMANDS]
+
+    async def handle(self, incoming: Incoming) -> Reply | None:
+        """Answer one incoming message; None if it was a duplicate delivery."""
+        key = (incoming.channel, incoming.chat_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            for attempt in range(RETRIES):
+                try:
+                    return await self._handle_once(incoming)
+                except ConcurrencyConflict:
+                    log.info("concurrent update of a conversation, retry %d", attempt + 1)
+                    await asyncio.sleep(0.05 * (attempt + 1))
+                except Exception:
+                    return self._failure(incoming)
+            return self._failure(incoming)
+
+    def _failure(self, incoming: Incoming) -> Reply:
+        error_id = secrets.token_hex(4)
+        log.exception("error %s while handling a %s message", error_id, incoming.channel)
+        t = self.i18n.get(incoming.language_hint)
+        return Reply(
+            text=t._(
+                "Sorry, something went wrong on our side (error code {code}). Your earlier "
+                "answers are safe. Please try again in a moment.",
+                code=error_id,
+            )
+        )
+
+    async def _handle_once(self, incoming: Incoming) -> Reply | None:
+        async with self.db.transaction() as session:
+            store = Store(session, self.crypto, self.edition)
+            if incoming.update_id is not None and not await store.claim_update(
+                incoming.channel, incoming.update_id
+            ):
+                log.info("duplicate delivery dropped")
+                return None
+            conv = await store.load_conversation(incoming.channel, incoming.chat_id)
+            if conv.locale is None and incoming.language_hint in ("id", "en"):
+                conv.locale = incoming.language_hint if incoming.language_hint == "en" else "id"
+            ctx = Ctx(
+                store=store,
+                conv=conv,
+                t=self.i18n.get(conv.locale),
+                period=self.period,
+                now=self.clock(),
+                incoming=incoming,
+            )
+            before = _snapshot(conv)
+            reply = await self._route(ctx)
+            deleted = ctx.conv.data.pop("deleted", False)
+            if not deleted and _snapshot(ctx.conv) != before:
+                await store.save_conversation(ctx.conv)
+            return reply
+
+    async def _route(self, ctx: Ctx) -> Reply:
+        incoming = ctx.incoming
+        if not incoming.private:
+            return Reply(
+                text=ctx.t._(
+                    "I only handle registrations in a private chat, to protect your data. "
+                    "Please send me a direct message."
+                )
+            )
+        if incoming.kind is Kind.COMMAND:
+            return await self._command(ctx, incoming.command, incoming.payload)
+        if incoming.kind is Kind.BUTTON:
+            prefix, _, value = incoming.button_id.partition(":")
+            if prefix == "lang":
+                return await self._set_language(ctx, value)
+            if prefix == "menu":
+                return await self._command(ctx, value, "")
+        if ctx.conv.flow == registration.FLOW:
+            return await registration.handle(ctx)
+        if incoming.kind is Kind.BUTTON:
+            return Reply(
+                notice=ctx.t._("That button is no longer active. Please use the menu below.")
+            )
+        return await self._welcome(ctx, first=False)
+
+    async def _command(self, ctx: Ctx, command: str, payload: str) -> Reply:
+        match command:
+            case "start":
+                if payload:
+                    await self._preselect(ctx, payload)
+                if ctx.conv.flow == registration.FLOW:
+                    reply = await registration.prompt(ctx)
+                    return _prefixed(ctx.t._("Welcome back! Let's continue where you left."), reply)
+                return await self._welcome(ctx, first=True)
+            case "daftar":
+                return await registration.start(ctx)
+            case "status":
+                return await self._status(ctx)
+            case "ubah":
+                if ctx.conv.flow == registration.FLOW and ctx.conv.step not in (
+                    None,
+                    registration.Step.CONSENT,
+                ):
+                    return await registration.go_to_summary(ctx)
+                if ctx.conv.application_id is not None:
+                    return Reply(
+                        text=ctx.t._(
+                            "Your registration has been submitted, so it can no longer be "
+                            "changed here. To correct something, please contact {contact}.",
+                            contact=self.period.contact,
+                        )
+                    )
+                return Reply(text=ctx.t._("There is nothing to change yet. Send /daftar to begin."))
+            case "batal":
+                confirm = await registration.cancel(ctx)
+                if confirm is not None:
+                    return confirm
+                return Reply(
+                    text=ctx.t._(
+                        "You have no registration in progress, so there is nothing to cancel."
+                    )
+                )
+            case "bantuan":
+                return await self._help(ctx)
+            case "bahasa":
+                return Reply(
+                    text=ctx.t._("Choose your language:"),
+                    buttons=[[Button(f"lang:{code}", name) for code, name in LANGUAGES.items()]],
+                )
+            case _:
+                return _prefixed(
+                    ctx.t._("I do not know the command /{command}.", command=command[:32]),
+                    await self._help(ctx),
+                )
+
+    async def _preselect(self, ctx: Ctx, payload: str) -> None:
+        """A PPS deep link (?start=7471011005) preselects that kelurahan."""
+        digits = "".join(ch for ch in payload if ch.isdigit())[:10]
+        if len(digits) != 10:
+            return
+        code = f"{digits[:2]}.{digits[2:4]}.{digits[4:6]}.{digits[6:]}"
+        region = await ctx.store.region(code)
+        if region is None or not code.startswith(self.period.region_code + "."):
+            return
+        answers = ctx.answers
+        answers[registration.Step.KECAMATAN.value] = region.parent_code
+        answers[registration.Step.KELURAHAN.value] = region.code
+        ctx.conv.data["preset"] = region.code
+
+    async def _welcome(self, ctx: Ctx, *, first: bool) -> Reply:
+        parts = [
+            ctx.t._(
+                "Welcome to the KPPS registration assistant for {period}.\n\n"
+                "KPPS (Kelompok Penyelenggara Pemungutan Suara) are the 7 people who run a "
+                "polling station (TPS) on polling day, {polling_day}. They are recruited by the "
+                "PPS of each kelurahan from residents around the TPS.\n\n"
+                "To register I will ask for your NIK, name, date of birth, phone number, "
+                "address, the TPS where you want to serve, your education and work, and 8 "
+                "short statements. It takes about 10 minutes, and you can stop and continue "
+                "later.",
+                period=self.period.name,
+                polling_day=ctx.date(self.period.polling_day),
+            )
+        ]
+        preset = ctx.conv.data.get("preset")
+        if preset:
+            names = await ctx.store.region_names([preset])
+            parts.append(
+                ctx.t._(
+                    "You came from the link of Kelurahan {kelurahan}: it is already chosen "
+                    "for you.",
+                    kelurahan=names.get(preset, preset),
+                )
+            )
+        if ctx.conv.application_id is not None:
+            return await self._status(ctx)
+        buttons = [
+            [Button("menu:daftar", ctx.t.C_("button", "Register now"))],
+            [
+                Button("menu:status", ctx.t.C_("button", "My status")),
+                Button("menu:bantuan", ctx.t.C_("button", "Help")),
+            ],
+        ]
+        if not first:
+            parts.insert(0, ctx.t._("Hello! Choose what you want to do:"))
+        return Reply(text="\n\n".join(parts), buttons=buttons)
+
+    async def _help(self, ctx: Ctx) -> Reply:
+        lines = [ctx.t._("I can help you register as a KPPS member. Commands:")]
+        lines += [
+            f"/{name} — {description}" for name, description in self.command_menu(ctx.t.locale)
+        ]
+        lines.append("")
+        lines.append(
+            ctx.t._(
+                "Questions about your data or the selection: {contact}.",
+                contact=self.period.contact,
+            )
+        )
+        reply = Reply(text="\n".join(lines))
+        if ctx.conv.flow == registration.FLOW and ctx.conv.step:
+            return _prefixed(reply.text, await registration.prompt(ctx))
+        return reply
+
+    async def _status(self, ctx: Ctx) -> Reply:
+        if ctx.conv.application_id is not None:
+            application = await ctx.store.get_application(ctx.conv.application_id)
+            if application is not None:
+                names = await ctx.store.region_names([application.kelurahan_code])
+                tps = await ctx.store.tps(application.tps_id) if application.tps_id else None
+                text = ctx.t._(
+                    "Registration number: {number}\nStatus: {status}\nKelurahan: {kelurahan}\n"
+                    "TPS: {tps}\nSubmitted: {submitted}",
+                    number=application.reg_number,
+                    status=ctx.t._(STATUS_NAMES.get(application.status, application.status)),
+                    kelurahan=names.get(application.kelurahan_code, application.kelurahan_code),
+                    tps=ctx.t._("TPS {number:03d}", number=tps.number)
+                    if tps
+                    else ctx.t._("to be decided by the PPS"),
+                    submitted=ctx.date(
+                        application.submitted_at.astimezone(self.period.zone).date()
+                    ),
+                )
+                return Reply(
+                    text=text
+                    + "\n\n"
+                    + ctx.t._("What happens next:")
+                    + "\n"
+                    + registration.stage_lines(ctx)
+                )
+        if ctx.conv.flow == registration.FLOW and ctx.conv.step:
+            answered = sum(1 for step in registration.ORDER if step.value in ctx.answers)
+            text = ctx.t._(
+                "Your registration is not finished yet: {done} of {total} questions answered. "
+                "Registration closes on {close}. Let's continue:",
+                done=answered,
+                total=len(registration.ORDER),
+                close=ctx.date(self.period.registration_close),
+            )
+            return _prefixed(text, await registration.prompt(ctx))
+        return Reply(
+            text=ctx.t._("You have not registered yet. Send /daftar to register."),
+            buttons=[[Button("menu:daftar", ctx.t.C_("button", "Register now"))]],
+        )
+
+    async def _set_language(self, ctx: Ctx, code: str) -> Reply:
+        if code not in LANGUAGES or code not in self.i18n.locales:
+            return Reply(notice=ctx.t._("That language is not available."))
+        ctx.conv.locale = code
+        ctx.t = self.i18n.get(code)
+        text = ctx.t._("Language changed to {language}.", language=LANGUAGES[code])
+        if ctx.conv.flow == registration.FLOW and ctx.conv.step:
+            reply = await registration.prompt(ctx)
+            return _prefixed(text, reply, chosen=LANGUAGES[code])
+        return Reply(text=text, chosen=LANGUAGES[code])
+
+
+def _snapshot(conv: ConversationState) -> tuple[object, ...]:
+    return (
+        conv.locale,
+        conv.flow,
+        conv.step,
+        json.dumps(conv.data, sort_keys=True),
+        conv.application_id,
+    )
+
+
+def _prefixed(text: str, reply: Reply, chosen: str | None = None) -> Reply:
+    return Reply(
+        text=f"{text}\n\n{reply.text}" if reply.text else text,
+        buttons=reply.buttons,
+        chosen=chosen or reply.chosen,
+        notice=reply.notice,
+    )

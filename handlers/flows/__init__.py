@@ -1,0 +1,1 @@
+"""Conversation flows. Each is a table of steps; the engine keeps the position."""

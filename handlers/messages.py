@@ -1,0 +1,71 @@
+"""Channel-neutral message types exchanged between adapters and the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What the user sent. Anything but TEXT, COMMAND and BUTTON is "not readable here"."""
+
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+    CONTACT = "contact"
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    VOICE = "voice"
+    VIDEO = "video"
+    LOCATION = "location"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One user action, already translated out of the platform's format.
+
+    ``update_id`` is the platform's id of the delivery (Telegram update_id, WhatsApp
+    message id); the engine drops a second delivery with the same id.
+    """
+
+    channel: str
+    chat_id: str
+    kind: Kind
+    update_id: str | None = None
+    text: str = ""
+    command: str = ""
+    payload: str = ""
+    button_id: str = ""
+    private: bool = True
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice. ``id`` is what comes back when it is chosen; labels are never matched by id."""
+
+    id: str
+    label: str
+
+
+@dataclass(slots=True)
+class Reply:
+    """Everything the bot answers to one incoming message, as one platform message.
+
+    ``chosen`` is the label of the button that was accepted (Telegram edits the question to
+    show it); ``notice`` is a short transient note (a callback toast where the platform has
+    one); ``replace`` asks the adapter to replace the message that carried the pressed
+    button instead of sending a new one (paging through a list).
+    """
+
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)
+    chosen: str | None = None
+    notice: str | None = None
+    replace: bool = False
+
+    @property
+    def flat_buttons(self) -> list[Button]:
+        return [button for row in self.buttons for button in row]

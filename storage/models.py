@@ -1,0 +1,176 @@
+"""SQLAlchemy 2 models. Portable column types only (SQLite and PostgreSQL).
+
+Personal data lives only in encrypted columns (``*_enc``); look-ups go through keyed hashes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, bytes: LargeBinary}
+
+
+class Region(Base):
+    """A Kemendagri region code of one edition: province, kab/kota, kecamatan, kelurahan/desa."""
+
+    __tablename__ = "regions"
+
+    edition: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    level: Mapped[int] = mapped_column(Integer)
+    parent_code: Mapped[str | None] = mapped_column(String(13))
+
+    __table_args__ = (Index("ix_regions_parent", "edition", "parent_code"),)
+
+
+class Tps(Base):
+    """A polling station (TPS) of a kelurahan/desa."""
+
+    __tablename__ = "tps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    edition: Mapped[str] = mapped_column(String(32))
+    kelurahan_code: Mapped[str] = mapped_column(String(13), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    is_demo: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (UniqueConstraint("edition", "kelurahan_code", "number"),)
+
+
+class Conversation(Base):
+    """Where one chat is in its flow. ``data_enc`` holds the draft answers, encrypted."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    flow: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[str | None] = mapped_column(String(48))
+    data_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+
+class ProcessedUpdate(Base):
+    """Every platform delivery handled, so a redelivery is applied once."""
+
+    __tablename__ = "processed_updates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Consent(Base):
+    """Proof of consent (UU 27/2022 Pasal 22-24): which text version, when, where."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(32))
+    locale: Mapped[str] = mapped_column(String(8))
+    granted: Mapped[bool] = mapped_column()
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+
+
+class Application(Base):
+    """A submitted application. One per NIK per recruitment period."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period_code: Mapped[str] = mapped_column(String(64))
+    reg_number: Mapped[str] = mapped_column(String(32), unique=True)
+    nik_hash: Mapped[str] = mapped_column(String(64))
+    nik_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    data_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    kelurahan_code: Mapped[str] = mapped_column(String(13), index=True)
+    tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id"))
+    status: Mapped[str] = mapped_column(String(24), default="submitted")
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    consent_version: Mapped[str] = mapped_column(String(32))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("period_code", "nik_hash"),)
+
+
+class Counter(Base):
+    """Named sequences (registration numbers per period and kab/kota)."""
+
+    __tablename__ = "counters"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Meta(Base):
+    """Small key/value facts about the installation (e.g. demo data loaded)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,89 @@
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when
+KPPS_TEST_DATABASE_URL is set), the app wired as in production, and no network."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import App, build_app
+from bot.settings import get_settings
+from storage.crypto import generate_key
+from storage.db import Database, is_sqlite
+from storage.models import Base
+
+TEST_DATABASE_URL = os.environ.get("KPPS_TEST_DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Any connection to a non-loopback address fails the test."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            if host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("127."):
+                raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+
+
+async def reset_database(url: str) -> None:
+    """Drop every table (and Alembic's version table) so migrations start from zero."""
+    if is_sqlite(url):
+        return
+    db = Database(url)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    await db.dispose()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> str:
+    if TEST_DATABASE_URL:
+        await reset_database(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    return f"sqlite+aiosqlite:///{tmp_path / 'kpps.sqlite3'}"
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path, database_url: str) -> Any:
+    key = generate_key()
+
+    def make(**overrides: Any) -> Any:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "encryption_key": key,
+            "telegram_token": None,
+        }
+        values.update(overrides)
+        return get_settings(**values)
+
+    return make
+
+
+@pytest.fixture
+async def app(settings_factory: Any) -> AsyncIterator[App]:
+    application = await build_app(settings_factory())
+    yield application
+    await application.close()
+
+
+def polling_day(app: App) -> date:
+    return app.period.polling_day
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)

@@ -1,0 +1,114 @@
+"""Drive whole conversations through the console adapter, as a person would type them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.app import App
+from bot.channels.console import ConsoleChannel
+from tests.factories import make_nik, years_before
+
+BUTTON = re.compile(r"^  \[(\d+)\] (.*)$", re.MULTILINE)
+
+
+@dataclass
+class Person:
+    """A fictitious applicant."""
+
+    name: str = "Budi Santoso"
+    birth: date = date(1990, 8, 17)
+    female: bool = False
+    serial: int = 1
+    phone: str = "0812 3456 7890"
+    address: str = "Jl. Sao-Sao No. 12"
+    rt_rw: str = "003/002"
+    kecamatan: str = "Mandonga"
+    kelurahan: str = "Korumba"
+    tps: str = "2"
+    education: str = "SMA"
+    occupation: str = "wiraswasta"
+
+    @property
+    def nik(self) -> str:
+        return make_nik(self.birth, female=self.female, serial=self.serial)
+
+    @property
+    def birth_text(self) -> str:
+        return self.birth.strftime("%d-%m-%Y")
+
+
+def person_aged(app: App, years: int, *, days: int = 0, **kwargs: object) -> Person:
+    """Someone who is ``years`` old on polling day (``days`` after that birthday)."""
+    birth = years_before(app.period.polling_day, years, days=days)
+    return Person(birth=birth, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass
+class ConsoleChat:
+    app: App
+    chat_id: str = "warga-1"
+    transcript: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.channel = ConsoleChannel(self.app.engine, chat_id=self.chat_id)
+
+    @property
+    def last(self) -> str:
+        return self.transcript[-1][1] if self.transcript else ""
+
+    def buttons(self) -> list[str]:
+        return [label for _, label in BUTTON.findall(self.last)]
+
+    async def say(self, text: str) -> str:
+        out = await self.channel.send(text)
+        self.transcript.append((text, out))
+        return out
+
+    async def press(self, label: str) -> str:
+        """Press the button whose label contains ``label`` (case-insensitive)."""
+        for number, text in BUTTON.findall(self.last):
+            if label.casefold() in text.casefold():
+                return await self.say(number)
+        raise AssertionError(f"no button {label!r} in:\n{self.last}")
+
+    async def script(self, steps: Sequence[tuple[str, str | Sequence[str]]]) -> None:
+        """[(user says, expected fragment(s) of the answer)]; '#label' presses a button."""
+        for said, expected in steps:
+            out = await (self.press(said[1:]) if said.startswith("#") else self.say(said))
+            for fragment in [expected] if isinstance(expected, str) else expected:
+                assert fragment in out, f"after {said!r} expected {fragment!r} in:\n{out}"
+
+
+async def fill_registration(chat: Any, person: Person, *, submit: bool = True) -> str:
+    """Go through the whole registration with valid answers; return the last reply."""
+    t = chat.app.i18n.get("id")
+    await chat.say("/daftar")
+    await chat.press(t.C_("button", "I agree"))
+    await chat.say(person.nik)
+    await chat.say(person.name)
+    await chat.say(person.birth_text)
+    await chat.press(t.C_("button", "Yes, that's right"))
+    await chat.say(person.phone)
+    await chat.say(person.address)
+    await chat.say(person.rt_rw)
+    await chat.say(person.kecamatan)
+    if t._("Question {n} of {total}", n=9, total=23) in chat.last:
+        await chat.say(person.kelurahan)
+    await chat.say(person.tps)
+    await chat.say(person.education)
+    await chat.say(person.occupation)
+    await chat.press(t.C_("button", "None of these"))
+    await chat.press(t.C_("button", "Never"))
+    await chat.press(t.C_("button", "Yes"))
+    for _ in range(8):
+        if t._("Please check your answers:") in chat.last:
+            break
+        await chat.press(chat.buttons()[0])
+    assert t._("Please check your answers:") in chat.last, chat.last
+    if submit:
+        return await chat.press(t.C_("button", "Submit"))
+    return chat.last

@@ -1,0 +1,150 @@
+"""Whole dialogues through the aiogram adapter, against a local fake of the Bot API."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import App
+from handlers.i18n import Translator
+from tests.dialog import Person, fill_registration
+from tests.telegram_chat import TelegramChat, running_bot
+
+
+@pytest.fixture
+def t(app: App) -> Translator:
+    return app.i18n.get("id")
+
+
+def q(t: Translator, n: int) -> str:
+    return t._("Question {n} of {total}", n=n, total=23)
+
+
+async def test_commands_are_registered_in_both_languages(app: App) -> None:
+    async with running_bot(app) as (fake, _):
+        await fake.wait_for_call("setMyCommands", count=2)
+        names = [c["command"] for c in fake.commands]
+        assert names == ["start", "daftar", "status", "ubah", "batal", "bantuan", "bahasa"]
+        assert any(lang == "en" for _, lang in fake.commands_by_scope)
+        assert fake.errors == []
+
+
+async def test_full_registration_over_telegram(app: App, t: Translator) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        out = await fill_registration(chat, Person())
+        assert "KPPS-7471-000001" in out
+        assert fake.errors == []
+        assert fake.unanswered_callbacks() == []
+        consent = next(m for m in fake.messages(chat.chat_id) if "UU 27/2022" in m.text)
+        assert consent.buttons == []  # edited: the answer shown, the buttons gone
+        assert "✅ " + t.C_("button", "I agree") in consent.text
+        out = await chat.say("/status")
+        assert "KPPS-7471-000001" in out and "Korumba" in out
+
+
+async def test_every_button_fits_telegram(app: App) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await fill_registration(chat, Person(), submit=False)
+        for call in fake.calls_of("sendMessage"):
+            markup = call.params.get("reply_markup") or {}
+            for row in markup.get("inline_keyboard", []):
+                for button in row:
+                    assert len(button["callback_data"].encode()) <= 64
+        assert fake.errors == []
+
+
+async def test_flood_control_429_is_retried_not_lost(app: App, t: Translator) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        fake.fail_next("sendMessage", status=429, retry_after=1, times=2)
+        await chat.say("/start")
+        assert t.C_("button", "Register now") in chat.buttons()
+        statuses = [c.status for c in fake.calls_of("sendMessage")]
+        assert statuses == [429, 429, 200]
+
+
+@pytest.mark.parametrize("status", [502, 500, 0])
+async def test_server_and_network_errors_are_retried(app: App, status: int) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await chat.say("/daftar")
+        fake.fail_next("editMessageText", status=status, times=1)
+        fake.fail_next("sendMessage", status=status, times=2)
+        out = await chat.press("Setuju" if "Setuju" in str(chat.buttons()) else chat.buttons()[0])
+        assert "NIK" in out
+        assert fake.errors == []
+
+
+async def test_a_redelivered_update_is_applied_once(app: App, t: Translator) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        update_id = fake.user_sends(chat.chat_id, Person().nik, user_id=chat.chat_id)
+        await fake.wait_idle(timeout=20)
+        sent = len(fake.calls_of("sendMessage"))
+        fake.redeliver(update_id)
+        await fake.wait_idle(timeout=20)
+        assert len(fake.calls_of("sendMessage")) == sent
+        assert q(t, 2) in chat.last
+
+
+async def test_a_double_tap_on_a_button_is_answered_once(app: App, t: Translator) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await chat.say("/daftar")
+        message = fake.messages(chat.chat_id)[-1]
+        data = message.callback_data(t.C_("button", "I agree"))
+        fake.user_presses(chat.chat_id, data, message_id=message.message_id)
+        fake.user_presses(chat.chat_id, data, message_id=message.message_id)
+        await fake.wait_idle(timeout=20)
+        assert len([c for c in fake.calls_of("sendMessage")]) == 2  # /daftar + question 1
+        assert fake.unanswered_callbacks() == []
+        toasts = [a.text for a in fake.callback_answers if a.text]
+        assert len(toasts) == 1
+
+
+async def test_deep_link_from_a_pps(app: App) -> None:
+    async with running_bot(app) as (fake, _):
+        out = await TelegramChat(fake, app).say("/start 7471011006")
+        assert "Korumba" in out
+
+
+async def test_group_chat_gets_a_polite_refusal(app: App) -> None:
+    async with running_bot(app) as (fake, _):
+        fake.user_sends_group_message(-100123, "/daftar")
+        await fake.wait_idle(timeout=20)
+        texts = [m.text for m in fake.messages(-100123)]
+        assert len(texts) == 1 and "pribadi" in texts[0].lower()
+
+
+async def test_sticker_and_contact(app: App, t: Translator) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        fake.user_sends_sticker(chat.chat_id, user_id=chat.chat_id)
+        await fake.wait_idle(timeout=20)
+        assert t._("a sticker") in chat.last and q(t, 1) in chat.last
+        person = Person()
+        for answer in (person.nik, person.name, person.birth_text):
+            await chat.say(answer)
+        await chat.press(t.C_("button", "Yes, that's right"))
+        fake.user_sends_contact(chat.chat_id, "+6281234567890", contact_user_id=chat.chat_id)
+        await fake.wait_idle(timeout=20)
+        assert q(t, 6) in chat.last
+
+
+async def test_paging_edits_the_list_in_place(app: App, t: Translator) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await fill_registration(chat, Person(), submit=False)
+        await chat.press(t.C_("button", "Edit TPS"))
+        before = len(fake.messages(chat.chat_id))
+        await chat.press("▶")
+        assert len(fake.messages(chat.chat_id)) == before
+        labels = chat.buttons()
+        assert "Wua-Wua" in labels or "Puuwatu" in labels
+        await chat.press("Puuwatu")
+        assert q(t, 9) in chat.last

@@ -6,7 +6,7 @@ import logging
 import re
 
 _NIK = re.compile(r"(?<!\d)\d(?:[\s.\-]?\d){15}(?!\d)")
-_PHONE = re.compile(r"(?<![\w])(?:\+?62|0)8\d(?:[\s.\-]?\d){6,11}(?!\d)")
+_PHONE = re.compile(r"(?<![\w+])(?:\+?62|0)[\s.\-]?8(?:[\s.\-]?\d){7,12}(?!\d)")
 
 
 def redact(text: str) -> str:
@@ -34,3 +34,4 @@ def setup_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -94,7 +94,7 @@ class Engine:
     def _failure(self, incoming: Incoming) -> Reply:
         error_id = secrets.token_hex(4)
         log.exception("error %s while handling a %s message", error_id, incoming.channel)
-        t = self.i18n.get(incoming.language_hint)
+        t = self.i18n.get(None)
         return Reply(
             text=t._(
                 "Sorry, something went wrong on our side (error code {code}). Your earlier "
@@ -112,8 +112,6 @@ class Engine:
                 log.info("duplicate delivery dropped")
                 return None
             conv = await store.load_conversation(incoming.channel, incoming.chat_id)
-            if conv.locale is None and incoming.language_hint in ("id", "en"):
-                conv.locale = incoming.language_hint if incoming.language_hint == "en" else "id"
             ctx = Ctx(
                 store=store,
                 conv=conv,

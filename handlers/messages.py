@@ -39,7 +39,6 @@ class Incoming:
     payload: str = ""
     button_id: str = ""
     private: bool = True
-    language_hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,7 +125,6 @@ def message_to_incoming(message: Message, update_id: int | None) -> Incoming:
         command = head.split("@", 1)[0].lower()
     if kind is Kind.CONTACT and message.contact is not None:
         text = message.contact.phone_number
-    user = message.from_user
     return Incoming(
         channel=CHANNEL,
         chat_id=str(message.chat.id),
@@ -135,7 +134,6 @@ def message_to_incoming(message: Message, update_id: int | None) -> Incoming:
         command=command,
         payload=payload.strip(),
         private=message.chat.type == "private",
-        language_hint=user.language_code if user else None,
     )
 
 
@@ -149,7 +147,6 @@ def callback_to_incoming(query: CallbackQuery, update_id: int | None) -> Incomin
         update_id=None if update_id is None else str(update_id),
         button_id=query.data,
         private=query.message.chat.type == "private",
-        language_hint=query.from_user.language_code,
     )
 
 

@@ -1,0 +1,85 @@
+"""The admin CLI, the settings and the key file."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from bot.app import DEMO_TPS, DEMO_WILAYAH, build_app
+from bot.cli import cli
+from bot.logging_setup import redact
+from bot.settings import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "KPPS_DATA_DIR": str(tmp_path / "data"),
+        "KPPS_DATABASE_URL": database_url,
+        "KPPS_LOAD_DEMO_DATA": "false",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    return values
+
+
+def test_wilayah_then_tps_import(env: dict[str, str]) -> None:
+    result = runner.invoke(cli, ["wilayah", "import", str(DEMO_WILAYAH)])
+    assert result.exit_code == 0, result.output
+    assert "78" in result.output
+    result = runner.invoke(cli, ["tps", "import", str(DEMO_TPS)])
+    assert result.exit_code == 0, result.output
+    assert "525" in result.output
+
+
+def test_bad_tps_file_reports_every_row_in_indonesian(env: dict[str, str], tmp_path: Path) -> None:
+    assert runner.invoke(cli, ["wilayah", "import", str(DEMO_WILAYAH)]).exit_code == 0
+    bad = tmp_path / "tps.csv"
+    bad.write_text(
+        "kelurahan_kode,nomor,alamat\n"
+        "74.71.01.1005,1,Jl. Satu\n"
+        "74.71.01.9999,2,Jl. Dua\n"
+        "74.71.01.1005,abc,Jl. Tiga\n"
+        "74.71.01.1005,1,Jl. Empat\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["tps", "import", str(bad)])
+    assert result.exit_code == 1
+    for line in ("3", "4", "5"):
+        assert line in result.output
+    assert "Tidak ada" in result.output or "tidak" in result.output.lower()
+
+
+def test_key_file_is_private(settings_factory: Any, tmp_path: Path) -> None:
+    import asyncio
+
+    settings = settings_factory(encryption_key=None, data_dir=tmp_path / "k")
+
+    async def build() -> None:
+        app = await build_app(settings)
+        await app.close()
+
+    asyncio.run(build())
+    mode = stat.S_IMODE(os.stat(settings.key_file).st_mode)
+    assert mode == 0o600
+
+
+def test_production_refuses_to_start_without_secrets() -> None:
+    with pytest.raises(ValidationError):
+        get_settings(environment="production", encryption_key=None)
+
+
+def test_redaction_of_niks_and_phones() -> None:
+    line = "nik 7471 0117 0890 0001 phone +62 812-3456-7890 and 081234567890 id 42"
+    cleaned = redact(line)
+    assert "0001" not in cleaned and "3456" not in cleaned and "4567890" not in cleaned
+    assert "id 42" in cleaned

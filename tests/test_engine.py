@@ -1,0 +1,90 @@
+"""Engine guarantees: duplicates applied once, concurrent messages serialised, errors contained."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from handlers.engine import Engine
+from handlers.messages import Incoming, Kind
+from storage.models import Conversation
+from storage.repositories import Store
+from tests.dialog import ConsoleChat, Person
+
+
+def second_worker(app: App) -> Engine:
+    """Another engine on the same database: what a second process would be."""
+    return Engine(app.db, app.crypto, app.i18n, app.period, edition=app.settings.wilayah_edition)
+
+
+async def answers_of(app: App, chat_id: str) -> tuple[str | None, dict[str, object], int]:
+    async with app.db.transaction() as session:
+        store = Store(session, app.crypto, app.settings.wilayah_edition)
+        state = await store.load_conversation("console", chat_id)
+    return state.step, state.data.get("a", {}), state.version
+
+
+async def test_the_same_update_is_applied_once(app: App) -> None:
+    chat = ConsoleChat(app)
+    await chat.say("/daftar")
+    await chat.press(app.i18n.get("id").C_("button", "I agree"))
+    message = Incoming("console", chat.chat_id, Kind.TEXT, update_id="42", text=Person().nik)
+    first = await app.engine.handle(message)
+    again = await second_worker(app).handle(message)
+    assert first is not None and again is None
+    step, answers, _ = await answers_of(app, chat.chat_id)
+    assert step == "name" and answers == {"nik": Person().nik}
+
+
+@pytest.mark.parametrize("rounds", [8])
+async def test_concurrent_messages_from_one_chat_are_serialised(app: App, rounds: int) -> None:
+    """Two workers answer for one chat at the same time; the result is a serial order."""
+    person = Person()
+    other = second_worker(app)
+    for round_ in range(rounds):
+        chat_id = f"race-{round_}"
+        chat = ConsoleChat(app, chat_id)
+        await chat.say("/daftar")
+        await chat.press(app.i18n.get("id").C_("button", "I agree"))
+        nik = Incoming("console", chat_id, Kind.TEXT, update_id=f"{round_}-a", text=person.nik)
+        name = Incoming("console", chat_id, Kind.TEXT, update_id=f"{round_}-b", text=person.name)
+        engines = (app.engine, other) if round_ % 2 else (other, app.engine)
+        replies = await asyncio.gather(engines[0].handle(nik), engines[1].handle(name))
+        assert all(reply is not None and reply.text for reply in replies)
+        step, answers, version = await answers_of(app, chat_id)
+        serial_outcomes = [
+            ("birth_date", {"nik": person.nik, "name": person.name}),  # NIK first
+            ("name", {"nik": person.nik}),  # name first: refused as a NIK, then the NIK
+        ]
+        assert (step, answers) in serial_outcomes
+        assert version == 2 + (1 if step == "birth_date" else 0) + 1
+
+
+async def test_first_messages_of_a_new_chat_from_two_workers(app: App) -> None:
+    other = second_worker(app)
+    start = Incoming("console", "fresh", Kind.COMMAND, update_id="s1", command="daftar")
+    bahasa = Incoming("console", "fresh", Kind.BUTTON, update_id="s2", button_id="lang:en")
+    replies = await asyncio.gather(app.engine.handle(start), other.handle(bahasa))
+    assert all(reply is not None for reply in replies)
+    async with app.db.transaction() as session:
+        rows = (await session.execute(select(Conversation))).scalars().all()
+    assert len(rows) == 1 and rows[0].locale == "en" and rows[0].flow == "registration"
+
+
+async def test_an_unexpected_error_gives_a_polite_reply_with_an_id(
+    app: App, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database exploded with NIK 7471011708900001")
+
+    monkeypatch.setattr(Store, "load_conversation", broken)
+    with caplog.at_level(logging.ERROR):
+        reply = await app.engine.handle(Incoming("console", "x", Kind.COMMAND, command="status"))
+    assert reply is not None
+    assert "exploded" not in reply.text and "Traceback" not in reply.text
+    error_ids = [r.getMessage().split()[1] for r in caplog.records if "error" in r.getMessage()]
+    assert error_ids and error_ids[0] in reply.text

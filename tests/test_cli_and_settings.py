@@ -83,3 +83,16 @@ def test_redaction_of_niks_and_phones() -> None:
     cleaned = redact(line)
     assert "0001" not in cleaned and "3456" not in cleaned and "4567890" not in cleaned
     assert "id 42" in cleaned
+
+
+def test_run_without_token_opens_the_console_chat(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KPPS_LOAD_DEMO_DATA", "true")
+    monkeypatch.delenv("KPPS_TELEGRAM_TOKEN", raising=False)
+    result = runner.invoke(cli, ["run"], input="1\n1\n7471011708900001\n")
+    assert result.exit_code == 0, result.output
+    assert "Selamat datang" in result.output
+    assert "Pertanyaan 2 dari 23" in result.output  # the NIK was accepted
+    result = runner.invoke(cli, ["chat"], input="/status\n")
+    assert "Pertanyaan 2 dari 23" in result.output  # same chat, same step, after a restart

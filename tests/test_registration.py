@@ -375,3 +375,45 @@ async def test_nik_factory_matches_the_rules() -> None:
     from handlers.rules.nik import parse_nik
 
     assert parse_nik(make_nik(date(2001, 2, 3), female=True)).birth_day == 3
+
+
+async def test_an_indonesian_dialogue_shows_no_english(app: App, t: Translator) -> None:
+    """Every sentence a user sees comes translated: no English msgid leaks through."""
+    from tests.test_locales import entries, load
+
+    chat = ConsoleChat(app)
+    await chat.say("/start")
+    await chat.say("/bantuan")
+    await fill_registration(chat, person_aged(app, 60), submit=False)
+    await chat.press(t.C_("button", "Edit statements"))
+    await chat.press(t.C_("button", "Keep the answer"))
+    await chat.press(t.C_("button", "Member, or left <5y"))
+    await chat.press(t.C_("button", "Correct my answer"))
+    await chat.press(t.C_("button", "Left 5+ years ago"))
+    await chat.say("/ubah")
+    await chat.press(t.C_("button", "Submit"))
+    await chat.say("/status")
+    shown = "\n".join(out for _, out in chat.transcript)
+    leaks = []
+    for context, msgid, text, _ in entries(load("id")):
+        if context in ("yes-words", "no-words") or text == msgid:
+            continue
+        fragment = msgid.split("{", 1)[0].strip()
+        if len(fragment) >= 12 and fragment in shown:
+            leaks.append(fragment)
+    assert leaks == []
+
+
+async def test_unknown_kecamatan_code_in_nik_warns_but_continues(app: App, t: Translator) -> None:
+    from datetime import date
+
+    chat = ConsoleChat(app)
+    await chat.say("/daftar")
+    await chat.press(t.C_("button", "I agree"))
+    out = await chat.say(make_nik(date(1990, 8, 17), region="747199"))  # no kecamatan 74.71.99
+    assert "74.71.99" in out and q(t, 2) in out
+    other = ConsoleChat(app, "other")
+    await other.say("/daftar")
+    await other.press(t.C_("button", "I agree"))
+    out = await other.say(make_nik(date(1990, 8, 17), region="320101"))  # Jawa Barat: not loaded
+    assert "32.01" not in out and q(t, 2) in out

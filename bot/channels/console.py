@@ -57,7 +57,9 @@ class ConsoleChannel:
         """Handle one typed line and return what the console shows."""
         return self.render(await self.engine.handle(self.to_incoming(line)))
 
-    async def run(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    async def run(self, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        stdin = stdin or sys.stdin
+        stdout = stdout or sys.stdout
         stdout.write(await self.send("/start") + "\n")
         while True:
             stdout.write("\n> ")

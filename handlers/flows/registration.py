@@ -168,7 +168,7 @@ def choice(
     step: Step,
     group: Group,
     label: str,
-    question: str,
+    question: str | tuple[str, ...],
     options: Sequence[tuple[str, str]],
     *,
     columns: int = 2,
@@ -186,7 +186,8 @@ def choice(
     async def ask(ctx: Ctx, page: int) -> Reply:
         opts = buttons(ctx)
         rows = [opts[i : i + columns] for i in range(0, len(opts), columns)]
-        return _prompt(ctx, step, ctx.t._(question), rows)
+        parts = (question,) if isinstance(question, str) else question
+        return _prompt(ctx, step, "\n\n".join(ctx.t._(part) for part in parts), rows)
 
     async def take(ctx: Ctx, answer: Answer) -> Taken | Block:
         value = answer.choice
@@ -216,7 +217,7 @@ def declaration(step: Step, label: str, statement: str, reason: str, refusal: st
         step,
         Group.DECLARATIONS,
         label,
-        statement + "\n\n" + reason,
+        (statement, reason),
         [("yes", NC_("button", "Yes, that's right")), ("no", NC_("button", "No"))],
         blocks={"no": Block(refusal, fix=step)},
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.app import App
 from bot.channels.console import ConsoleChannel
+from handlers.i18n import Translator
 from tests.factories import make_nik, years_before
 
 BUTTON = re.compile(r"^  \[(\d+)\] (.*)$", re.MULTILINE)
@@ -76,11 +77,85 @@ class ConsoleChat:
         raise AssertionError(f"no button {label!r} in:\n{self.last}")
 
     async def script(self, steps: Sequence[tuple[str, str | Sequence[str]]]) -> None:
-        """[(user says, expected fragment(s) of the answer)]; '#label' presses a button."""
-        for said, expected in steps:
-            out = await (self.press(said[1:]) if said.startswith("#") else self.say(said))
-            for fragment in [expected] if isinstance(expected, str) else expected:
-                assert fragment in out, f"after {said!r} expected {fragment!r} in:\n{out}"
+        await run_script(self, steps)
+
+
+Script = Sequence[tuple[str, str | Sequence[str]]]
+
+
+async def run_script(chat: Any, steps: Script) -> None:
+    """[(user says, expected fragment(s) of the answer)]; '#label' presses a button."""
+    for said, expected in steps:
+        out = await (chat.press(said[1:]) if said.startswith("#") else chat.say(said))
+        for fragment in [expected] if isinstance(expected, str) else expected:
+            assert fragment in out, f"after {said[:40]!r} expected {fragment!r} in:\n{out}"
+
+
+def bad_input_script(t: Translator, person: Person) -> list[tuple[str, str | list[str]]]:
+    """Every question gets bad input first (and the same question again), then a good answer."""
+
+    def q(n: int) -> str:
+        return t._("Question {n} of {total}", n=n, total=23)
+
+    return [
+        ("747101170890000", ["15", q(1)]),
+        ("7471 0117 0890 00011", ["17", q(1)]),
+        ("0071011708900001", ["00", q(1)]),
+        ("7471013102900001", ["310290", q(1)]),
+        ("7471011708900000", ["0001", q(1)]),
+        ("x" * 5000, ["5000", q(1)]),
+        (person.nik, q(2)),
+        ("Budi 123", q(2)),
+        ("B", q(2)),
+        (person.name, q(3)),
+        ("31/02/1990", ["28", q(3)]),
+        ("17/08/1991", ["170890", q(3)]),
+        ("besok", q(3)),
+        ("17 Agustus 1990", q(4)),
+        ("mungkin", q(4)),
+        ("#" + t.C_("button", "Yes, that's right"), q(5)),
+        ("12345", q(5)),
+        ("0401 3121234", q(5)),
+        ("+62 812-3456-7890", q(6)),
+        ("Jl", q(6)),
+        (person.address, q(7)),
+        ("tiga", q(7)),
+        ("RT 3 RW 2", q(8)),
+        ("Gotham", q(8)),
+        ("mandong", q(9)),
+        ("Atlantis", q(9)),
+        ("korumba", q(10)),
+        ("99", ["99", q(10)]),
+        ("TPS 2", q(11)),
+        ("sarjana muda", q(11)),
+        ("S1", q(12)),
+        ("x", q(12)),
+        (person.occupation, q(13)),
+        ("mungkin", q(13)),
+        ("#" + t.C_("button", "None of these"), q(14)),
+        ("banyak", q(14)),
+        ("#" + t.C_("button", "Never"), q(15)),
+        ("entahlah", q(15)),
+        ("ya", q(16)),
+        ("hmm", q(16)),
+        *[("ya", q(n + 1)) for n in range(16, 17)],
+        ("kadang", q(17)),
+        ("#" + t.C_("button", "Never a member"), q(18)),
+        *[("#" + t.C_("button", "Yes, that's right"), q(n + 1)) for n in range(18, 23)],
+        ("#" + t.C_("button", "Yes, that's right"), t._("Please check your answers:")),
+    ]
+
+
+def summary_fragments(person: Person) -> list[str]:
+    return [
+        f"{person.nik[:4]}********{person.nik[-4:]}",
+        person.name,
+        "+6281234567890",
+        "003/002",
+        "Mandonga",
+        "Korumba",
+        "TPS 002",
+    ]
 
 
 async def fill_registration(chat: Any, person: Person, *, submit: bool = True) -> str:

@@ -59,9 +59,11 @@ class TelegramChat:
 
 
 @asynccontextmanager
-async def running_bot(app: App) -> AsyncIterator[tuple[FakeTelegramAPI, TelegramChannel]]:
+async def running_bot(
+    app: App, *, token: str = "123456:TEST-TOKEN", first_update_id: int = 100_001
+) -> AsyncIterator[tuple[FakeTelegramAPI, TelegramChannel]]:
     """The bot polling the fake Bot API, as ``kpps-bot run`` does with a token."""
-    async with FakeTelegramAPI() as fake:
+    async with FakeTelegramAPI(token, first_update_id=first_update_id) as fake:
         bot = build_bot(fake.token, fake.base_url, retry=RetryMiddleware(base_delay=0.05))
         channel = TelegramChannel(app.engine, bot)
         task = asyncio.create_task(channel.run(handle_signals=False))

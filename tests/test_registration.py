@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 from bot.app import App, build_app
 from handlers.i18n import Translator
 from storage.models import Application, Consent, Conversation
-from tests.dialog import ConsoleChat, Person, fill_registration, person_aged
+from tests.dialog import (
+    ConsoleChat,
+    Person,
+    bad_input_script,
+    fill_registration,
+    person_aged,
+    run_script,
+    summary_fragments,
+)
 from tests.factories import make_nik
 
 
@@ -70,51 +78,9 @@ async def test_each_step_rejects_bad_input_and_keeps_earlier_answers(
     chat = ConsoleChat(app)
     await chat.say("/daftar")
     await chat.press(t.C_("button", "I agree"))
-    await chat.script(
-        [
-            ("747101170890000", ["15", q(t, 1)]),
-            ("7471 0117 0890 00011", ["17", q(t, 1)]),
-            ("0071011708900001", ["00", q(t, 1)]),
-            ("7471013102900001", ["310290", q(t, 1)]),
-            ("7471011708900000", ["0001", q(t, 1)]),
-            ("x" * 5000, ["5000", q(t, 1)]),
-            (person.nik, q(t, 2)),
-            ("Budi 123", q(t, 2)),
-            ("B", q(t, 2)),
-            (person.name, q(t, 3)),
-            ("31/02/1990", ["28", q(t, 3)]),
-            ("17/08/1991", ["170890", q(t, 3)]),
-            ("besok", q(t, 3)),
-            ("17 Agustus 1990", q(t, 4)),
-            ("mungkin", q(t, 4)),
-            ("#" + t.C_("button", "Yes, that's right"), q(t, 5)),
-            ("12345", q(t, 5)),
-            ("0401 3121234", q(t, 5)),
-            ("+62 812-3456-7890", q(t, 6)),
-            ("Jl", q(t, 6)),
-            (person.address, q(t, 7)),
-            ("tiga", q(t, 7)),
-            ("RT 3 RW 2", q(t, 8)),
-            ("Gotham", q(t, 8)),
-            ("mandong", q(t, 9)),
-            ("Atlantis", q(t, 9)),
-            ("korumba", q(t, 10)),
-            ("99", q(t, 10)),
-            ("TPS 2", q(t, 11)),
-            ("sarjana muda", q(t, 11)),
-            ("S1", q(t, 12)),
-        ]
-    )
+    await run_script(chat, bad_input_script(t, person))
     out = await chat.say("/ubah")
-    for fragment in (
-        "7471********0001",
-        person.name,
-        "+6281234567890",
-        "003/002",
-        "Mandonga",
-        "Korumba",
-        "TPS 002",
-    ):
+    for fragment in summary_fragments(person):
         assert fragment in out
 
 

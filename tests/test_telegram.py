@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from bot.app import App
+from bot.app import App, build_app
 from handlers.i18n import Translator
-from tests.dialog import Person, fill_registration
+from tests.dialog import Person, bad_input_script, fill_registration, run_script, summary_fragments
 from tests.telegram_chat import TelegramChat, running_bot
 
 
@@ -148,3 +150,60 @@ async def test_paging_edits_the_list_in_place(app: App, t: Translator) -> None:
         assert "Wua-Wua" in labels or "Puuwatu" in labels
         await chat.press("Puuwatu")
         assert q(t, 9) in chat.last
+
+
+async def test_every_step_rejects_bad_input_over_telegram(app: App, t: Translator) -> None:
+    person = Person()
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        await run_script(chat, bad_input_script(t, person))
+        out = await chat.say("/ubah")
+        for fragment in summary_fragments(person):
+            assert fragment in out
+        assert fake.errors == [] and fake.unanswered_callbacks() == []
+
+
+async def test_restart_mid_flow_over_telegram(
+    app: App, settings_factory: Any, t: Translator
+) -> None:
+    person = Person()
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        await chat.say(person.nik)
+        await chat.say(person.name)
+    await app.close()
+    restarted = await build_app(settings_factory())
+    try:
+        async with running_bot(restarted, first_update_id=200_001) as (fake, _):
+            chat = TelegramChat(fake, restarted)
+            out = await chat.say(person.birth_text)  # no /start: the answer to question 3
+            assert q(t, 4) in out
+            out = await chat.say("/ubah")
+            assert person.name in out
+    finally:
+        await restarted.close()
+
+
+async def test_same_nik_from_two_telegram_chats(app: App, t: Translator) -> None:
+    async with running_bot(app) as (fake, _):
+        await fill_registration(TelegramChat(fake, app, chat_id=800001), Person())
+        second = TelegramChat(fake, app, chat_id=800002)
+        await second.say("/daftar")
+        await second.press(t.C_("button", "I agree"))
+        out = await second.say(Person().nik)
+        assert app.period.contact in out and q(t, 1) in out and "800001" not in out
+
+
+async def test_update_ids_of_another_bot_are_not_taken_for_duplicates(
+    app: App, t: Translator
+) -> None:
+    """Update ids count per bot: a new bot token may reuse numbers an old one had."""
+    async with running_bot(app, token="111111:OLD") as (fake, _):
+        await TelegramChat(fake, app).say("/start")
+    async with running_bot(app, token="222222:NEW") as (fake, _):
+        await TelegramChat(fake, app).say("/start")
+        assert t.C_("button", "Register now") in TelegramChat(fake, app).buttons()

@@ -116,7 +116,12 @@ def _kind(message: Message) -> Kind:
     return Kind.OTHER
 
 
-def message_to_incoming(message: Message, update_id: int | None) -> Incoming:
+def delivery_id(bot_id: int, update_id: int | None) -> str | None:
+    """Update ids are only unique per bot: key the duplicate check by both."""
+    return None if update_id is None else f"{bot_id}:{update_id}"
+
+
+def message_to_incoming(message: Message, update_id: str | None) -> Incoming:
     kind = _kind(message)
     text = message.text or message.caption or ""
     command = payload = ""
@@ -129,7 +134,7 @@ def message_to_incoming(message: Message, update_id: int | None) -> Incoming:
         channel=CHANNEL,
         chat_id=str(message.chat.id),
         kind=kind,
-        update_id=None if update_id is None else str(update_id),
+        update_id=update_id,
         text=text,
         command=command,
         payload=payload.strip(),
@@ -137,14 +142,14 @@ def message_to_incoming(message: Message, update_id: int | None) -> Incoming:
     )
 
 
-def callback_to_incoming(query: CallbackQuery, update_id: int | None) -> Incoming | None:
+def callback_to_incoming(query: CallbackQuery, update_id: str | None) -> Incoming | None:
     if query.message is None or query.data is None:
         return None
     return Incoming(
         channel=CHANNEL,
         chat_id=str(query.message.chat.id),
         kind=Kind.BUTTON,
-        update_id=None if update_id is None else str(update_id),
+        update_id=update_id,
         button_id=query.data,
         private=query.message.chat.type == "private",
     )
@@ -187,12 +192,13 @@ class TelegramChannel:
         self.dispatcher.include_router(router)
 
     async def on_message(self, message: Message, event_update: Update) -> None:
-        reply = await self.engine.handle(message_to_incoming(message, event_update.update_id))
+        delivery = delivery_id(self.bot.id, event_update.update_id)
+        reply = await self.engine.handle(message_to_incoming(message, delivery))
         if reply is not None:
             await self.send(message.chat.id, reply)
 
     async def on_callback(self, query: CallbackQuery, event_update: Update) -> None:
-        incoming = callback_to_incoming(query, event_update.update_id)
+        incoming = callback_to_incoming(query, delivery_id(self.bot.id, event_update.update_id))
         reply = await self.engine.handle(incoming) if incoming else None
         await query.answer(text=reply.notice if reply else None)
         if reply is None or query.message is None or not isinstance(query.message, Message):

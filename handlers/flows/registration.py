@@ -286,11 +286,12 @@ def _nik(ctx: Ctx) -> Nik:
 
 
 def _validate_name(ctx: Ctx, text: str) -> str:
-    name = " ".join(text.split())
-    if len(name) < 2 or len(name) > 100:
-        raise InvalidAnswer(
-            N_("Please type your full name (2 to 100 letters), as written on your KTP-el.")
-        )
+    name = _bounded(
+        text,
+        2,
+        100,
+        N_("Please type your full name (2 to 100 letters), as written on your KTP-el."),
+    )
     if not re.fullmatch(r"[^\W\d_]+(?:[ .,'\-][^\W\d_]*)*\.?", name):
         raise InvalidAnswer(
             N_(
@@ -420,16 +421,23 @@ async def _take_phone(ctx: Ctx, answer: Answer) -> Taken | Block:
     return Taken(parse_phone(answer.text))
 
 
+def _bounded(text: str, shortest: int, longest: int, msgid: str) -> str:
+    """Whitespace collapsed; InvalidAnswer(msgid) unless the length is within the bounds."""
+    value = " ".join(text.split())
+    if not shortest <= len(value) <= longest:
+        raise InvalidAnswer(msgid)
+    return value
+
+
 def _validate_address(ctx: Ctx, text: str) -> str:
-    address = " ".join(text.split())
-    if len(address) < 5 or len(address) > 200:
-        raise InvalidAnswer(
-            N_(
-                "Please type your street address (5 to 200 characters), for example "
-                "Jl. Sao-Sao No. 12."
-            )
-        )
-    return address
+    return _bounded(
+        text,
+        5,
+        200,
+        N_(
+            "Please type your street address (5 to 200 characters), for example Jl. Sao-Sao No. 12."
+        ),
+    )
 
 
 _RT_RW = re.compile(r"^(?:rt\.?\s*)?(\d{1,3})\s*(?:[/\s,\-]|\s*rw\.?)\s*(?:rw\.?\s*)?(\d{1,3})$")
@@ -622,15 +630,15 @@ async def _show_tps(ctx: Ctx, value: Any) -> str:
 
 
 def _validate_occupation(ctx: Ctx, text: str) -> str:
-    occupation = " ".join(text.split())
-    if len(occupation) < 2 or len(occupation) > 100:
-        raise InvalidAnswer(
-            N_(
-                "Please type your occupation in a few words (2 to 100 characters), for "
-                "example: wiraswasta, guru, mahasiswa, ibu rumah tangga, belum bekerja."
-            )
-        )
-    return occupation
+    return _bounded(
+        text,
+        2,
+        100,
+        N_(
+            "Please type your occupation in a few words (2 to 100 characters), for "
+            "example: wiraswasta, guru, mahasiswa, ibu rumah tangga, belum bekerja."
+        ),
+    )
 
 
 EDUCATION = [

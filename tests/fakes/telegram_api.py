@@ -260,7 +260,13 @@ def _bad(description: str, *, contract: bool = True) -> _ApiError:
 class FakeTelegramAPI:
     """Fake Bot API server; use as ``async with FakeTelegramAPI() as fake:``."""
 
-    def __init__(self, token: str = "123456:TEST-TOKEN", *, quiet: float = 0.05) -> None:
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        *,
+        quiet: float = 0.05,
+        first_update_id: int = 100_001,
+    ) -> None:
         self.token = token
         bot_id = int(token.split(":", 1)[0])
         self.bot_user: dict[str, Any] = {
@@ -285,7 +291,7 @@ class FakeTelegramAPI:
         self._chats: dict[int, dict[str, Any]] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._ids = itertools.count(1)
-        self._next_update_id = 100_001
+        self._next_update_id = first_update_id
         self._updates: dict[int, dict[str, Any]] = {}
         self._queue: list[_Queued] = []
         self._confirmed = 0

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot.app import App, build_app, open_database
 from bot.logging_setup import setup_logging
 from bot.settings import Settings, get_settings
-from handlers.i18n import I18n
+from handlers.i18n import I18n, Translator
 from storage.importers import ImportFailed, ImportResult, import_tps, import_wilayah
 
 cli = typer.Typer(help="kpps-bot: recruit KPPS members by chat.", no_args_is_help=True)
@@ -25,6 +25,11 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(wilayah_cli, name="wilayah")
 cli.add_typer(tps_cli, name="tps")
 console = Console(stderr=True)
+
+
+def _t() -> Translator:
+    """Messages for the KPU admin at the terminal, in the default language (Indonesian)."""
+    return I18n.load().get(None)
 
 
 def _settings() -> Settings:
@@ -48,7 +53,9 @@ def run() -> None:
 
     async def body(app: App) -> None:
         if settings.telegram_token is None:
-            console.print("No KPPS_TELEGRAM_TOKEN set: starting the console chat (Ctrl-D quits).")
+            console.print(
+                _t()._("No Telegram token is set: starting the console chat (Ctrl-D quits).")
+            )
             await _console(app, "local")
             return
         from bot.channels.telegram import TelegramChannel, build_bot
@@ -84,7 +91,7 @@ def db_upgrade() -> None:
         await db.dispose()
 
     asyncio.run(body())
-    console.print("Database is up to date.")
+    console.print(_t()._("The database is up to date."))
 
 
 def _import(
@@ -119,7 +126,7 @@ def _import(
     try:
         return asyncio.run(body())
     except ImportFailed as failure:
-        t = I18n.load().get(None)
+        t = _t()
         for error in failure.errors:
             console.print(error.format(t._), markup=False, highlight=False)
         console.print(
@@ -134,7 +141,18 @@ def wilayah_import(
 ) -> None:
     """Import Kemendagri region codes from a CSV file with columns kode,nama."""
     result = _import("wilayah", file, import_wilayah)
-    console.print(f"Imported {result.rows} regions: {result.by_level}.")
+    levels = result.by_level
+    console.print(
+        _t()._(
+            "Imported {rows} region codes: {provinces} provinces, {regencies} kabupaten/kota, "
+            "{districts} kecamatan, {villages} kelurahan/desa.",
+            rows=result.rows,
+            provinces=levels.get(1, 0),
+            regencies=levels.get(2, 0),
+            districts=levels.get(3, 0),
+            villages=levels.get(4, 0),
+        )
+    )
 
 
 @tps_cli.command("import")
@@ -143,7 +161,7 @@ def tps_import(
 ) -> None:
     """Import TPS from a CSV file with columns kelurahan_kode,nomor,alamat."""
     result = _import("TPS", file, import_tps)
-    console.print(f"Imported {result.rows} TPS.")
+    console.print(_t()._("Imported {rows} TPS.", rows=result.rows))
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> d
 def test_wilayah_then_tps_import(env: dict[str, str]) -> None:
     result = runner.invoke(cli, ["wilayah", "import", str(DEMO_WILAYAH)])
     assert result.exit_code == 0, result.output
-    assert "78" in result.output
+    assert "78" in result.output and "kecamatan" in result.output
     result = runner.invoke(cli, ["tps", "import", str(DEMO_TPS)])
     assert result.exit_code == 0, result.output
     assert "525" in result.output

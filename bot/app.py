@@ -8,10 +8,12 @@ from datetime import date
 
 from bot.settings import DEMO_DIR, Settings
 from handlers.engine import Engine
+from handlers.faq import KnowledgeStore
 from handlers.i18n import I18n
 from handlers.period import Period, load_period
 from storage.crypto import Crypto, load_or_create_key_file
 from storage.db import Database
+from storage.files import FileStore, LocalFileStore
 from storage.importers import import_tps, import_wilayah
 from storage.migrate import upgrade
 from storage.repositories import Store
@@ -31,6 +33,8 @@ class App:
     i18n: I18n
     period: Period
     engine: Engine
+    files: FileStore
+    knowledge: KnowledgeStore
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -69,5 +73,15 @@ async def build_app(settings: Settings, *, today: date | None = None) -> App:
         await load_demo_data(db, settings, crypto)
     period = load_period(settings.period_file, today or date.today())
     i18n = I18n.load()
-    engine = Engine(db, crypto, i18n, period, edition=settings.wilayah_edition)
-    return App(settings, db, crypto, i18n, period, engine)
+    files = LocalFileStore.in_data_dir(settings.data_dir, crypto)
+    knowledge = KnowledgeStore(settings.faq_file)
+    engine = Engine(
+        db,
+        crypto,
+        i18n,
+        period,
+        edition=settings.wilayah_edition,
+        files=files,
+        knowledge=knowledge,
+    )
+    return App(settings, db, crypto, i18n, period, engine, files, knowledge)

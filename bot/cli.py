@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot.app import App, build_app, open_database
 from bot.logging_setup import setup_logging
 from bot.settings import Settings, get_settings
+from handlers.faq import KnowledgeError, load_knowledge
 from handlers.i18n import I18n, Translator
 from storage.importers import ImportFailed, ImportResult, import_tps, import_wilayah
 
@@ -24,6 +25,8 @@ tps_cli = typer.Typer(help="Polling stations (TPS).")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(wilayah_cli, name="wilayah")
 cli.add_typer(tps_cli, name="tps")
+faq_cli = typer.Typer(help="The FAQ knowledge base (reloaded by a running bot when it changes).")
+cli.add_typer(faq_cli, name="faq")
 console = Console(stderr=True)
 
 
@@ -162,6 +165,21 @@ def tps_import(
     """Import TPS from a CSV file with columns kelurahan_kode,nomor,alamat."""
     result = _import("TPS", file, import_tps)
     console.print(_t()._("Imported {rows} TPS.", rows=result.rows))
+
+
+@faq_cli.command("check")
+def faq_check(
+    file: Annotated[Path | None, typer.Argument(dir_okay=False)] = None,
+) -> None:
+    """Validate a knowledge base file before a running bot picks it up (it reloads on change)."""
+    settings = _settings()
+    path = file or settings.faq_file
+    try:
+        kb = load_knowledge(path)
+    except KnowledgeError as error:
+        console.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    console.print(_t()._("The knowledge base is valid: {count} questions.", count=len(kb)))
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 class Settings(BaseSettings):
@@ -21,6 +22,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     encryption_key: SecretStr | None = None
     period_file: Path = DEMO_DIR / "period-demo.toml"
+    faq_file: Path = DATA_DIR / "faq.yaml"
     wilayah_edition: str = "kemendagri-2025"
     load_demo_data: bool = True
     telegram_token: SecretStr | None = None

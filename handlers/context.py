@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date
 
 from handlers.i18n import Translator
-from handlers.messages import Incoming
+from handlers.messages import Incoming, Reply
 from handlers.period import Period
+from storage.files import FileStore
 from storage.repositories import ConversationState, Store
 
 
@@ -22,6 +24,14 @@ class Ctx:
     period: Period
     now: datetime
     incoming: Incoming
+    files: FileStore | None = None
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Set by the engine: a text that may be a question typed in the middle of a flow gets
+    # its answer (or None when it is not a question the bot can answer confidently).
+    question_hook: Callable[[str], Reply | None] | None = None
+
+    def answer_question(self, text: str) -> Reply | None:
+        return self.question_hook(text) if self.question_hook and text else None
 
     @property
     def answers(self) -> dict[str, Any]:

@@ -13,25 +13,41 @@ import json
 import logging
 import secrets
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from handlers.context import Ctx
-from handlers.flows import registration
+from handlers.faq import KnowledgeStore
+from handlers.flows import documents, eligibility, faq, registration
 from handlers.i18n import N_, I18n
 from handlers.messages import Button, Incoming, Kind, Reply
 from handlers.period import Period
 from storage.crypto import Crypto
 from storage.db import Database
+from storage.files import FileStore
 from storage.repositories import ConcurrencyConflict, ConversationState, Store
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "daftar", "status", "ubah", "batal", "bantuan", "bahasa")
+COMMANDS = (
+    "start",
+    "daftar",
+    "status",
+    "dokumen",
+    "tanya",
+    "ceksyarat",
+    "ubah",
+    "batal",
+    "bantuan",
+    "bahasa",
+)
 COMMAND_DESCRIPTIONS = {
     "start": N_("Start and see the menu"),
     "daftar": N_("Register as a KPPS member"),
     "status": N_("Check your registration"),
+    "dokumen": N_("Send your documents"),
+    "tanya": N_("Ask a question about KPPS"),
+    "ceksyarat": N_("Check whether you meet the requirements"),
     "ubah": N_("Review and change your answers"),
     "batal": N_("Cancel your registration draft"),
     "bantuan": N_("Help"),
@@ -57,6 +73,8 @@ class Engine:
         period: Period,
         *,
         edition: str,
+        files: FileStore | None = None,
+        knowledge: KnowledgeStore | None = None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self.db = db
@@ -64,6 +82,8 @@ class Engine:
         self.i18n = i18n
         self.period = period
         self.edition = edition
+        self.files = files
+        self.knowledge = knowledge
         self.clock = clock
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -104,6 +124,18 @@ class Engine:
         )
 
     async def _handle_once(self, incoming: Incoming) -> Reply | None:
+        after_commit: list[Callable[[], Awaitable[None]]] = []
+        reply = await self._transaction(incoming, after_commit)
+        for action in after_commit:  # e.g. deleting files no longer referenced
+            try:
+                await action()
+            except Exception:
+                log.exception("after-commit action failed")
+        return reply
+
+    async def _transaction(
+        self, incoming: Incoming, after_commit: list[Callable[[], Awaitable[None]]]
+    ) -> Reply | None:
         async with self.db.transaction() as session:
             store = Store(session, self.crypto, self.edition)
             if incoming.update_id is not None and not await store.claim_update(
@@ -119,7 +151,12 @@ class Engine:
                 period=self.period,
                 now=self.clock(),
                 incoming=incoming,
+                files=self.files,
+                after_commit=after_commit,
             )
+            if self.knowledge is not None:
+                knowledge = self.knowledge
+                ctx.question_hook = lambda text: faq.interrupt(ctx, knowledge, text)
             before = _snapshot(conv)
             reply = await self._route(ctx)
             deleted = ctx.conv.data.pop("deleted", False)
@@ -144,13 +181,49 @@ class Engine:
                 return await self._set_language(ctx, value)
             if prefix == "menu":
                 return await self._command(ctx, value, "")
+            if prefix == "faq" and self.knowledge is not None:
+                reply = faq.on_button(ctx, self.knowledge, value)
+                return await self._resume(ctx, reply) if value.startswith("q:") else reply
+            if prefix == "doc" and ctx.conv.flow is None and ctx.conv.application_id:
+                ctx.conv.flow = documents.FLOW  # a button of an earlier checklist
+        if incoming.attachments and ctx.conv.flow is None and ctx.conv.application_id:
+            ctx.conv.flow = documents.FLOW
         if ctx.conv.flow == registration.FLOW:
             return await registration.handle(ctx)
+        if ctx.conv.flow == documents.FLOW:
+            return await documents.handle(ctx)
+        if ctx.conv.flow == eligibility.FLOW:
+            return await eligibility.handle(ctx)
         if incoming.kind is Kind.BUTTON:
             return Reply(
                 notice=ctx.t._("That button is no longer active. Please use the menu below.")
             )
+        if incoming.kind is Kind.TEXT and self.knowledge is not None:
+            text = incoming.text.strip()[:1000]
+            matcher = self.knowledge.matcher()
+            if matcher.is_question(text):
+                return faq.ask(ctx, self.knowledge, text)
+            match = matcher.match(text, ctx.t.locale)
+            if match.confident and match.entry is not None:
+                return faq.answer(ctx, match.entry)
         return await self._welcome(ctx, first=False)
+
+    async def _resume(self, ctx: Ctx, reply: Reply) -> Reply:
+        """After an answer given in the middle of a flow, ask the flow's question again."""
+        current = await self._flow_prompt(ctx)
+        if current is None:
+            return reply
+        text = f"{reply.text}\n\n{ctx.t._('Now, back to where we were:')}\n\n{current.text}"
+        return Reply(text=text, buttons=current.buttons, chosen=reply.chosen)
+
+    async def _flow_prompt(self, ctx: Ctx) -> Reply | None:
+        if ctx.conv.flow == registration.FLOW and ctx.conv.step:
+            return await registration.prompt(ctx)
+        if ctx.conv.flow == documents.FLOW:
+            return await documents.prompt(ctx)
+        if ctx.conv.flow == eligibility.FLOW:
+            return await eligibility.prompt(ctx)
+        return None
 
     async def _command(self, ctx: Ctx, command: str, payload: str) -> Reply:
         match command:
@@ -162,9 +235,33 @@ class Engine:
                     return _prefixed(ctx.t._("Welcome back! Let's continue where you left."), reply)
                 return await self._welcome(ctx, first=True)
             case "daftar":
+                if ctx.conv.flow == eligibility.FLOW:
+                    eligibility.leave(ctx)
                 return await registration.start(ctx)
             case "status":
                 return await self._status(ctx)
+            case "tanya":
+                if self.knowledge is None:
+                    return await self._help(ctx)
+                if payload:
+                    return await self._resume(ctx, faq.ask(ctx, self.knowledge, payload))
+                return faq.menu(ctx)
+            case "ceksyarat":
+                if ctx.conv.flow == registration.FLOW and ctx.conv.step:
+                    return _prefixed(
+                        ctx.t._("You are already registering. Let's continue."),
+                        await registration.prompt(ctx),
+                    )
+                return await eligibility.start(ctx)
+            case "dokumen":
+                if ctx.conv.flow == registration.FLOW and ctx.conv.step:
+                    return _prefixed(
+                        ctx.t._(
+                            "Documents are sent after the registration. Let's finish it first."
+                        ),
+                        await registration.prompt(ctx),
+                    )
+                return await documents.start(ctx)
             case "ubah":
                 if ctx.conv.flow == registration.FLOW and ctx.conv.step not in (
                     None,
@@ -246,6 +343,10 @@ class Engine:
         buttons = [
             [Button("menu:daftar", ctx.t.C_("button", "Register now"))],
             [
+                Button("menu:ceksyarat", ctx.t.C_("button", "Check requirements")),
+                Button("menu:tanya", ctx.t.C_("button", "Ask a question")),
+            ],
+            [
                 Button("menu:status", ctx.t.C_("button", "My status")),
                 Button("menu:bantuan", ctx.t.C_("button", "Help")),
             ],
@@ -290,13 +391,12 @@ class Engine:
                         application.submitted_at.astimezone(self.period.zone).date()
                     ),
                 )
-                return Reply(
-                    text=text
-                    + "\n\n"
-                    + ctx.t._("What happens next:")
-                    + "\n"
-                    + registration.stage_lines(ctx)
-                )
+                parts = [
+                    text,
+                    await documents.status_line(ctx, application),
+                    ctx.t._("What happens next:") + "\n" + registration.stage_lines(ctx),
+                ]
+                return Reply(text="\n\n".join(parts))
         if ctx.conv.flow == registration.FLOW and ctx.conv.step:
             answered = sum(1 for step in registration.ORDER if step.value in ctx.answers)
             text = ctx.t._(

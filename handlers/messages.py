@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -23,6 +24,21 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the user sent. ``fetch`` downloads it; ``size`` is what the platform declared,
+    so an oversize file is refused without downloading it. ``limit`` is the most the channel
+    can download (Telegram bots: 20 MB)."""
+
+    fetch: Callable[[], Awaitable[bytes]]
+    name: str | None = None
+    mime: str | None = None
+    size: int | None = None
+    file_id: str | None = None
+    limit: int | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One user action, already translated out of the platform's format.
 
@@ -39,6 +55,7 @@ class Incoming:
     payload: str = ""
     button_id: str = ""
     private: bool = True
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +64,16 @@ class Button:
 
     id: str
     label: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingFile:
+    """A file the bot sends (a generated form)."""
+
+    name: str
+    data: bytes
+    caption: str = ""
+    mime: str = "application/pdf"
 
 
 @dataclass(slots=True)
@@ -64,6 +91,7 @@ class Reply:
     chosen: str | None = None
     notice: str | None = None
     replace: bool = False
+    files: list[OutgoingFile] = field(default_factory=list)
 
     @property
     def flat_buttons(self) -> list[Button]:

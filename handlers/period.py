@@ -11,12 +11,13 @@ import tomllib
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from handlers.i18n import N_
+from handlers.rules.documents import DocKind
 
 _RELATIVE = re.compile(r"^today\s*(?:([+-])\s*(\d+))?$")
 
@@ -70,6 +71,17 @@ class StageDates(BaseModel):
         return self
 
 
+class DocumentSpec(BaseModel):
+    """One document of the application (domain.md §2), as the period asks for it."""
+
+    kind: DocKind
+    name: str = Field(min_length=2, max_length=120)
+    short: str = Field(min_length=2, max_length=20)  # a button label (WhatsApp: 20)
+    required: Literal["always", "former_party_member", "optional"] = "always"
+    accept: list[Literal["image", "pdf"]] = Field(default=["image", "pdf"], min_length=1)
+    max_mb: int = Field(10, ge=1, le=20)
+
+
 class Period(BaseModel):
     """One recruitment period of one KPU kabupaten/kota."""
 
@@ -86,7 +98,27 @@ class Period(BaseModel):
     controller: str
     contact: str
     retention_months: int = Field(12, ge=1, le=120)
+    # Optional facts used by the FAQ answers (handlers/faq); an answer that needs a missing one
+    # says that it has not been entered and points to the contact.
+    kabkota_name: str | None = None  # e.g. "Kota Kendari"
+    honorarium_ketua: int | None = Field(None, ge=0)  # rupiah per person per month
+    honorarium_anggota: int | None = Field(None, ge=0)
+    honorarium_satlinmas: int | None = Field(None, ge=0)
+    kpps_needed: int | None = Field(None, ge=0)
+    tps_count: int | None = Field(None, ge=0)
+    kelurahan_count: int | None = Field(None, ge=0)
+    kecamatan_count: int | None = Field(None, ge=0)
     stages: list[StageDates] = []
+    documents: list[DocumentSpec] = []
+    meterai: bool = False
+
+    @field_validator("documents")
+    @classmethod
+    def _one_per_kind(cls, value: list[DocumentSpec]) -> list[DocumentSpec]:
+        kinds = [spec.kind for spec in value]
+        if len(kinds) != len(set(kinds)):
+            raise ValueError("each document kind may be listed once")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -158,6 +158,31 @@ class Application(Base):
     __table_args__ = (UniqueConstraint("period_code", "nik_hash"),)
 
 
+class Document(Base):
+    """The current file of one document kind of an application (content in the file store)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    file_key: Mapped[str] = mapped_column(String(64), index=True)
+    encrypted: Mapped[bool] = mapped_column()
+    mime: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    channel_file_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("application_id", "kind"),)
+
+
 class Counter(Base):
     """Named sequences (registration numbers per period and kab/kota)."""
 

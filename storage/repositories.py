@@ -19,6 +19,7 @@ from storage.models import (
     Consent,
     Conversation,
     Counter,
+    Document,
     Meta,
     ProcessedUpdate,
     Region,
@@ -76,6 +77,39 @@ class ApplicationInfo:
     flags: list[str]
     submitted_at: datetime
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: int
+    kind: str
+    file_key: str
+    encrypted: bool
+    mime: str
+    size: int
+    width: int | None
+    height: int | None
+    pages: int | None
+    status: str
+    status_reason: str | None
+    uploaded_at: datetime
+
+
+def _document_info(row: Document) -> DocumentInfo:
+    return DocumentInfo(
+        id=row.id,
+        kind=row.kind,
+        file_key=row.file_key,
+        encrypted=row.encrypted,
+        mime=row.mime,
+        size=row.size,
+        width=row.width,
+        height=row.height,
+        pages=row.pages,
+        status=row.status,
+        status_reason=row.status_reason,
+        uploaded_at=row.uploaded_at,
+    )
 
 
 class Store:
@@ -265,6 +299,11 @@ class Store:
         )
         return self._application_info(row)
 
+    async def application_nik(self, application_id: int) -> str | None:
+        """The NIK in clear, for the applicant's own forms; never for logs or listings."""
+        row = await self.session.get(Application, application_id)
+        return self.crypto.decrypt(row.nik_enc).decode() if row else None
+
     async def get_application(self, application_id: int) -> ApplicationInfo | None:
         row = await self.session.get(Application, application_id)
         return self._application_info(row) if row else None
@@ -285,6 +324,88 @@ class Store:
     async def count_applications(self, period_code: str) -> int:
         stmt = select(func.count(Application.id)).where(Application.period_code == period_code)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    # -- documents ----------------------------------------------------------------------------
+    async def documents_of(self, application_id: int) -> list[DocumentInfo]:
+        rows = await self.session.execute(
+            select(Document).where(Document.application_id == application_id).order_by(Document.id)
+        )
+        return [_document_info(row) for row in rows.scalars()]
+
+    async def put_document(
+        self,
+        *,
+        application_id: int,
+        kind: str,
+        file_key: str,
+        encrypted: bool,
+        mime: str,
+        size: int,
+        width: int | None,
+        height: int | None,
+        pages: int | None,
+        channel_file_id: str | None,
+    ) -> tuple[DocumentInfo, str | None]:
+        """Store (or replace) the document of that kind; returns it and the replaced file key."""
+        row = (
+            await self.session.execute(
+                select(Document).where(
+                    Document.application_id == application_id, Document.kind == kind
+                )
+            )
+        ).scalar_one_or_none()
+        replaced = None
+        if row is None:
+            row = Document(application_id=application_id, kind=kind)
+            self.session.add(row)
+        elif row.file_key != file_key:
+            replaced = row.file_key
+        row.file_key = file_key
+        row.encrypted = encrypted
+        row.mime = mime
+        row.size = size
+        row.width = width
+        row.height = height
+        row.pages = pages
+        row.channel_file_id = channel_file_id
+        row.status = "pending"
+        row.status_reason = None
+        row.uploaded_at = utcnow()
+        await self.session.flush()
+        return _document_info(row), replaced
+
+    async def set_document_status(
+        self, document_id: int, status: str, reason: str | None = None
+    ) -> None:
+        await self.session.execute(
+            update(Document)
+            .where(Document.id == document_id)
+            .values(status=status, status_reason=reason)
+        )
+
+    async def file_in_use(self, file_key: str) -> bool:
+        stmt = select(Document.id).where(Document.file_key == file_key).limit(1)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def delete_application(self, application_id: int) -> list[str]:
+        """Delete an application with its documents and consents' link; returns the file keys
+        no longer referenced by any document (to delete from the file store after commit)."""
+        keys = {d.file_key for d in await self.documents_of(application_id)}
+        await self.session.execute(
+            delete(Document).where(Document.application_id == application_id)
+        )
+        await self.session.execute(
+            update(Conversation)
+            .where(Conversation.application_id == application_id)
+            .values(application_id=None)
+        )
+        await self.session.execute(
+            update(Consent)
+            .where(Consent.application_id == application_id)
+            .values(application_id=None)
+        )
+        await self.session.execute(delete(Application).where(Application.id == application_id))
+        return [key for key in sorted(keys) if not await self.file_in_use(key)]
 
     # -- master data --------------------------------------------------------------------------
     async def region(self, code: str) -> RegionInfo | None:

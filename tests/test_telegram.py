@@ -25,7 +25,18 @@ async def test_commands_are_registered_in_both_languages(app: App) -> None:
     async with running_bot(app) as (fake, _):
         await fake.wait_for_call("setMyCommands", count=2)
         names = [c["command"] for c in fake.commands]
-        assert names == ["start", "daftar", "status", "ubah", "batal", "bantuan", "bahasa"]
+        assert names == [
+            "start",
+            "daftar",
+            "status",
+            "dokumen",
+            "tanya",
+            "ceksyarat",
+            "ubah",
+            "batal",
+            "bantuan",
+            "bahasa",
+        ]
         assert any(lang == "en" for _, lang in fake.commands_by_scope)
         assert fake.errors == []
 

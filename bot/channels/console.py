@@ -4,24 +4,62 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
 from handlers.engine import Engine
-from handlers.messages import Incoming, Kind, Reply
+from handlers.messages import Attachment, Incoming, Kind, Reply
 
 CHANNEL = "console"
+
+
+def _reader(path: Path) -> Callable[[], Awaitable[bytes]]:
+    async def read() -> bytes:
+        return await asyncio.to_thread(path.read_bytes)
+
+    return read
 
 
 class ConsoleChannel:
     """Turns typed lines into Incoming messages and replies into numbered text."""
 
-    def __init__(self, engine: Engine, chat_id: str = "local") -> None:
+    def __init__(
+        self, engine: Engine, chat_id: str = "local", download_dir: Path | None = None
+    ) -> None:
         self.engine = engine
         self.chat_id = chat_id
+        self.download_dir = download_dir or Path("data") / "console-files"
         self._buttons: list[str] = []
+
+    @staticmethod
+    def _files(text: str) -> list[Path] | None:
+        """A line naming existing files (several separated by ';') is an upload."""
+        paths = [Path(part.strip()).expanduser() for part in text.split(";") if part.strip()]
+        try:
+            if paths and all(path.is_file() for path in paths):
+                return paths
+        except OSError:  # not a path at all (e.g. a name longer than the system allows)
+            return None
+        return None
 
     def to_incoming(self, line: str) -> Incoming:
         text = line.strip()
+        files = self._files(text) if text else None
+        if files:
+            return Incoming(
+                CHANNEL,
+                self.chat_id,
+                Kind.DOCUMENT,
+                attachments=tuple(
+                    Attachment(
+                        fetch=_reader(path),
+                        name=path.name,
+                        size=path.stat().st_size,
+                    )
+                    for path in files
+                ),
+            )
         if text.startswith("/") and len(text) > 1:
             command, _, payload = text[1:].partition(" ")
             return Incoming(
@@ -46,6 +84,11 @@ class ConsoleChannel:
             lines.append(f"(i) {reply.notice}")
         if reply.chosen:
             lines.append(f"> {reply.chosen}")
+        for outgoing in reply.files:
+            self.download_dir.mkdir(parents=True, exist_ok=True)
+            target = self.download_dir / outgoing.name
+            target.write_bytes(outgoing.data)
+            lines.append(f"[PDF] {target}" + (f" — {outgoing.caption}" if outgoing.caption else ""))
         if reply.text:
             self._buttons = [button.id for button in reply.flat_buttons]
             lines.append(reply.text)

@@ -28,6 +28,7 @@ from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import (
     BotCommand,
+    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -36,10 +37,12 @@ from aiogram.types import (
 )
 
 from handlers.engine import Engine
-from handlers.messages import Incoming, Kind, Reply
+from handlers.messages import Attachment, Incoming, Kind, Reply
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile serves files up to 20 MB to bots
+ALBUM_WAIT = 1.0  # seconds of quiet after the last part of an album (media_group_id)
 log = logging.getLogger(__name__)
 
 
@@ -121,7 +124,48 @@ def delivery_id(bot_id: int, update_id: int | None) -> str | None:
     return None if update_id is None else f"{bot_id}:{update_id}"
 
 
-def message_to_incoming(message: Message, update_id: str | None) -> Incoming:
+def _fetcher(bot: Bot, file_id: str) -> Any:
+    async def fetch() -> bytes:
+        buffer = await bot.download(file_id)
+        assert buffer is not None
+        return buffer.read()
+
+    return fetch
+
+
+def attachments_of(bot: Bot, message: Message) -> tuple[Attachment, ...]:
+    """The file of a photo (its largest size) or document message, downloaded on demand."""
+    if message.photo:
+        largest = message.photo[-1]
+        return (
+            Attachment(
+                fetch=_fetcher(bot, largest.file_id),
+                mime="image/jpeg",
+                size=largest.file_size,
+                file_id=largest.file_id,
+                limit=DOWNLOAD_LIMIT,
+                group=message.media_group_id,
+            ),
+        )
+    if message.document:
+        document = message.document
+        return (
+            Attachment(
+                fetch=_fetcher(bot, document.file_id),
+                name=document.file_name,
+                mime=document.mime_type,
+                size=document.file_size,
+                file_id=document.file_id,
+                limit=DOWNLOAD_LIMIT,
+                group=message.media_group_id,
+            ),
+        )
+    return ()
+
+
+def message_to_incoming(
+    message: Message, update_id: str | None, attachments: tuple[Attachment, ...] = ()
+) -> Incoming:
     kind = _kind(message)
     text = message.text or message.caption or ""
     command = payload = ""
@@ -139,6 +183,7 @@ def message_to_incoming(message: Message, update_id: str | None) -> Incoming:
         command=command,
         payload=payload.strip(),
         private=message.chat.type == "private",
+        attachments=attachments,
     )
 
 
@@ -190,12 +235,39 @@ class TelegramChannel:
         router.message.register(self.on_message)
         router.callback_query.register(self.on_callback)
         self.dispatcher.include_router(router)
+        self._albums: dict[str, list[tuple[Message, str | None]]] = {}
+        self._album_timers: dict[str, asyncio.Task[None]] = {}
 
     async def on_message(self, message: Message, event_update: Update) -> None:
         delivery = delivery_id(self.bot.id, event_update.update_id)
-        reply = await self.engine.handle(message_to_incoming(message, delivery))
+        if message.media_group_id and (message.photo or message.document):
+            self._collect_album(message, delivery)
+            return
+        incoming = message_to_incoming(message, delivery, attachments_of(self.bot, message))
+        reply = await self.engine.handle(incoming)
         if reply is not None:
             await self.send(message.chat.id, reply)
+
+    def _collect_album(self, message: Message, delivery: str | None) -> None:
+        """Parts of an album arrive as separate messages: answer them once, together."""
+        key = f"{message.chat.id}:{message.media_group_id}"
+        self._albums.setdefault(key, []).append((message, delivery))
+        timer = self._album_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        self._album_timers[key] = asyncio.create_task(self._flush_album(key))
+
+    async def _flush_album(self, key: str) -> None:
+        await asyncio.sleep(ALBUM_WAIT)
+        self._album_timers.pop(key, None)
+        parts = sorted(self._albums.pop(key, []), key=lambda part: part[0].message_id)
+        if not parts:
+            return
+        first, delivery = parts[0]
+        attachments = tuple(a for message, _ in parts for a in attachments_of(self.bot, message))
+        reply = await self.engine.handle(message_to_incoming(first, delivery, attachments))
+        if reply is not None:
+            await self.send(first.chat.id, reply)
 
     async def on_callback(self, query: CallbackQuery, event_update: Update) -> None:
         incoming = callback_to_incoming(query, delivery_id(self.bot.id, event_update.update_id))
@@ -209,7 +281,7 @@ class TelegramChannel:
             return
         if reply.chosen and message.text:
             await self._edit(message, f"{message.text}\n\n✅ {reply.chosen}", None)
-        if reply.text:
+        if reply.text or reply.files:
             await self.send(message.chat.id, reply)
 
     async def _edit(self, message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -224,6 +296,14 @@ class TelegramChannel:
             log.info("edit refused: %s", error.message)
 
     async def send(self, chat_id: int, reply: Reply) -> None:
+        for outgoing in reply.files:
+            await self.bot.send_document(
+                chat_id=chat_id,
+                document=BufferedInputFile(outgoing.data, filename=outgoing.name),
+                caption=outgoing.caption[:1024] or None,
+            )
+        if not reply.text:
+            return
         parts = split_text(reply.text)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1

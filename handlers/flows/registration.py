@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 
 from handlers.context import Ctx
 from handlers.errors import InvalidAnswer
+from handlers.flows import documents
 from handlers.flows.common import is_no, is_yes, match_label, normalise, paged
 from handlers.i18n import N_, NC_
 from handlers.messages import Button, Kind, Reply
@@ -127,6 +128,7 @@ class Question:
     show: ShowFn
     options: OptionsFn | None = None
     invalidates: tuple[Step, ...] = ()
+    free: bool = False  # any text can be an answer, so a question is looked for first
 
 
 # -- building blocks ------------------------------------------------------------------------
@@ -161,7 +163,7 @@ def free_text(
             raise InvalidAnswer(N_("Please type your answer as text."))
         return Taken(validate(ctx, answer.text))
 
-    return Question(step, group, label, ask, take, _show_text)
+    return Question(step, group, label, ask, take, _show_text, free=True)
 
 
 def choice(
@@ -1187,7 +1189,14 @@ def _unreadable(ctx: Ctx, kind: Kind) -> str:
 
 
 def _choose_below(ctx: Ctx, current: Reply) -> Reply:
+    if ctx.incoming.kind is Kind.TEXT and (faq := ctx.answer_question(ctx.incoming.text)):
+        return resume(ctx, faq, current)
     return _with([ctx.t._("Please choose one of the buttons below.")], current)
+
+
+def resume(ctx: Ctx, interruption: Reply, current: Reply) -> Reply:
+    """An answer to a question asked mid-flow, then the flow's question again."""
+    return _with([interruption.text, ctx.t._("Now, back to where we were:")], current)
 
 
 async def _on_consent(ctx: Ctx, value: str | None, current: Reply, chosen: str | None) -> Reply:
@@ -1230,9 +1239,13 @@ async def _on_question(
         ctx.conv.data["redo"] = [s for s in redo if s != step]
         ctx.conv.step = next_step(ctx).value
         return _with([], await prompt(ctx), chosen)
+    if question.free and answer.choice is None and (faq := ctx.answer_question(answer.text)):
+        return resume(ctx, faq, current)
     try:
         outcome = await question.take(ctx, answer)
     except InvalidAnswer as error:
+        if answer.choice is None and (faq := ctx.answer_question(answer.text)):
+            return resume(ctx, faq, current)
         return _with([ctx.t._(error.msgid, **error.params)], current)
     if isinstance(outcome, Block):
         if outcome.params.get("_direct"):
@@ -1380,7 +1393,16 @@ async def _submit(ctx: Ctx, chosen: str | None) -> Reply:
         "Please keep this number. What happens next:",
         number=number,
     )
-    return Reply(text=text + "\n" + stage_lines(ctx) + "\n\n" + _after_submit(ctx), chosen=chosen)
+    intro = "\n\n".join(
+        [
+            text + "\n" + stage_lines(ctx),
+            _after_submit(ctx),
+            ctx.t._("Now please send your documents:"),
+        ]
+    )
+    reply = await documents.start(ctx, intro=intro)
+    reply.chosen = chosen
+    return reply
 
 
 def _after_submit(ctx: Ctx) -> str:

@@ -535,6 +535,7 @@ class FakeTelegramAPI:
         sizes: Sequence[tuple[int, int]] = ((90, 67), (320, 240), (1280, 960)),
         caption: str | None = None,
         user_id: int | None = None,
+        media_group_id: str | None = None,
     ) -> int:
         """A photo; ``file_id`` is used for the largest size (the last one)."""
         n = next(self._ids)
@@ -553,6 +554,8 @@ class FakeTelegramAPI:
         content: dict[str, Any] = {"photo": photo}
         if caption:
             content["caption"] = caption
+        if media_group_id:
+            content["media_group_id"] = media_group_id
         return self._user_message(chat_id, content, user_id)
 
     def user_sends_document(

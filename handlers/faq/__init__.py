@@ -1,0 +1,36 @@
+"""FAQ for applicants: a knowledge base as data (bot/data/faq.yaml), informal-Indonesian
+normalisation, and a rapidfuzz-based matcher that never forces an answer."""
+
+from handlers.faq.knowledge import (
+    CATEGORIES,
+    CATEGORY_NAMES,
+    DEFAULT_FAQ_PATH,
+    PLACEHOLDERS,
+    FaqEntry,
+    KnowledgeBase,
+    KnowledgeError,
+    KnowledgeStore,
+    load_knowledge,
+    placeholder_values,
+    render_answer,
+    render_question,
+)
+from handlers.faq.matcher import FaqMatch, FaqMatcher, is_question
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_NAMES",
+    "DEFAULT_FAQ_PATH",
+    "PLACEHOLDERS",
+    "FaqEntry",
+    "FaqMatch",
+    "FaqMatcher",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "KnowledgeStore",
+    "is_question",
+    "load_knowledge",
+    "placeholder_values",
+    "render_answer",
+    "render_question",
+]

@@ -1,0 +1,420 @@
+"""Documents by chat: a checklist, uploads checked by content, generated forms to sign.
+
+States: ``checklist`` (what is in, what is missing, what needs fixing; a button per document)
+and ``upload`` (waiting for the file of one document kind). Uploads can come in any order, be
+replaced, and the user can stop and come back days later with /dokumen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import replace
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from PIL import Image
+
+from handlers.context import Ctx
+from handlers.errors import InvalidAnswer
+from handlers.forms import (
+    FormData,
+    daftar_riwayat_hidup,
+    education_label,
+    surat_pendaftaran,
+    surat_pernyataan,
+)
+from handlers.i18n import N_
+from handlers.messages import Attachment, Button, Kind, OutgoingFile, Reply
+from handlers.period import DocumentSpec
+from handlers.rules.documents import DEFAULT_RULES, CheckedFile, DocKind, DocumentRule
+from handlers.rules.documents import check_document as check_bytes
+from storage.repositories import ApplicationInfo, DocumentInfo
+
+FLOW = "documents"
+MB = 1024 * 1024
+
+
+class Step(StrEnum):
+    CHECKLIST = "checklist"
+    UPLOAD = "upload"
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    NEEDS_FIX = "needs_fix"
+    REJECTED = "rejected"
+
+
+STATUS_LINES = {
+    Status.PENDING: N_("sent, waiting for the PPS check"),
+    Status.ACCEPTED: N_("accepted"),
+    Status.NEEDS_FIX: N_("needs correction: {reason}"),
+    Status.REJECTED: N_("rejected: {reason}"),
+}
+ICONS = {
+    Status.PENDING: "⏳",
+    Status.ACCEPTED: "✅",
+    Status.NEEDS_FIX: "⚠️",
+    Status.REJECTED: "❌",
+}
+COUNTS_AS_IN = {Status.PENDING, Status.ACCEPTED}
+
+
+def required(spec: DocumentSpec, application: ApplicationInfo) -> bool:
+    if spec.required == "always":
+        return True
+    if spec.required == "former_party_member":
+        return "former_party_member" in application.flags
+    return False
+
+
+def rule_for(spec: DocumentSpec) -> DocumentRule:
+    """The content rule of a kind, with the period's accepted types and size limit."""
+    return replace(
+        DEFAULT_RULES[DocKind(spec.kind)],
+        accept=frozenset(spec.accept),
+        max_bytes=spec.max_mb * MB,
+    )
+
+
+def progress(
+    specs: list[DocumentSpec], application: ApplicationInfo, docs: list[DocumentInfo]
+) -> tuple[int, int]:
+    """(required documents that are in, required documents): "lengkap" when equal."""
+    current = {d.kind: d for d in docs}
+    needed = [spec for spec in specs if required(spec, application)]
+    done = sum(
+        1
+        for spec in needed
+        if spec.kind in current and Status(current[spec.kind].status) in COUNTS_AS_IN
+    )
+    return done, len(needed)
+
+
+async def _application(ctx: Ctx) -> ApplicationInfo | None:
+    if ctx.conv.application_id is None:
+        return None
+    return await ctx.store.get_application(ctx.conv.application_id)
+
+
+async def status_line(ctx: Ctx, application: ApplicationInfo) -> str:
+    """One line for /status: complete, or how many required documents are in."""
+    docs = await ctx.store.documents_of(application.id)
+    done, total = progress(ctx.period.documents, application, docs)
+    if done == total:
+        return ctx.t._("Documents: complete (lengkap).")
+    return ctx.t._(
+        "Documents: {done} of {total} required documents are in. Send /dokumen to continue.",
+        done=done,
+        total=total,
+    )
+
+
+async def start(ctx: Ctx, intro: str | None = None) -> Reply:
+    """/dokumen: open the checklist (only once an application was submitted)."""
+    application = await _application(ctx)
+    if application is None:
+        return Reply(
+            text=ctx.t._(
+                "Documents are sent after the registration. Send /daftar to register first."
+            )
+        )
+    ctx.conv.flow = FLOW
+    ctx.conv.step = Step.CHECKLIST.value
+    ctx.conv.data.pop("doc_kind", None)
+    reply = await _checklist(ctx, application)
+    if intro:
+        reply.text = f"{intro}\n\n{reply.text}"
+    return reply
+
+
+async def _checklist(ctx: Ctx, application: ApplicationInfo) -> Reply:
+    documents = await ctx.store.documents_of(application.id)
+    docs = {d.kind: d for d in documents}
+    lines = []
+    buttons = []
+    for spec in ctx.period.documents:
+        doc = docs.get(spec.kind)
+        if doc is None:
+            if not required(spec, application):
+                continue
+            lines.append(f"▫️ {spec.name} — {ctx.t._('not sent yet')}")
+        else:
+            status = Status(doc.status)
+            text = ctx.t._(STATUS_LINES[status], reason=doc.status_reason or "-")
+            lines.append(f"{ICONS[status]} {spec.name} — {text}")
+        buttons.append(Button(f"doc:upload:{spec.kind}", spec.short))
+    done, total = progress(ctx.period.documents, application, documents)
+    header = (
+        ctx.t._("Your documents are complete (lengkap). You can still replace a document.")
+        if done == total
+        else ctx.t._(
+            "Your documents ({done} of {total} required are in). Choose a document to send it "
+            "(a photo or a PDF); you can send them in any order and come back later with "
+            "/dokumen.",
+            done=done,
+            total=total,
+        )
+    )
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([Button("doc:forms", ctx.t.C_("button", "Get the forms"))])
+    rows.append([Button("doc:done", ctx.t.C_("button", "Done for now"))])
+    return Reply(text=header + "\n\n" + "\n".join(lines), buttons=rows)
+
+
+def _spec(ctx: Ctx, kind: str | None) -> DocumentSpec | None:
+    return next((s for s in ctx.period.documents if s.kind == kind), None)
+
+
+def _upload_prompt(ctx: Ctx, spec: DocumentSpec) -> Reply:
+    kinds = {
+        ("image",): N_("a clear photo (JPEG or PNG)"),
+        ("pdf",): N_("a PDF file"),
+        ("image", "pdf"): N_("a clear photo (JPEG or PNG) or a PDF file"),
+    }
+    what = ctx.t._(kinds[tuple(sorted(spec.accept))])
+    text = ctx.t._(
+        "Please send your {document} as {what}, at most {limit} MB. Photograph it flat, in good "
+        "light, with all four corners visible. Several photos of one document can be sent "
+        "together as an album.",
+        document=spec.name,
+        what=what,
+        limit=spec.max_mb,
+    )
+    return Reply(text=text, buttons=[[Button("doc:back", ctx.t.C_("button", "Back to the list"))]])
+
+
+async def prompt(ctx: Ctx) -> Reply:
+    application = await _application(ctx)
+    if application is None:
+        ctx.conv.flow = ctx.conv.step = None
+        return await start(ctx)
+    spec = _spec(ctx, ctx.conv.data.get("doc_kind"))
+    if ctx.conv.step == Step.UPLOAD and spec is not None:
+        return _upload_prompt(ctx, spec)
+    ctx.conv.step = Step.CHECKLIST.value
+    return await _checklist(ctx, application)
+
+
+UNSUITABLE = {
+    Kind.STICKER: N_("a sticker"),
+    Kind.VOICE: N_("a voice message"),
+    Kind.VIDEO: N_("a video"),
+    Kind.LOCATION: N_("a location"),
+    Kind.CONTACT: N_("a contact"),
+    Kind.OTHER: N_("this kind of message"),
+}
+
+
+async def handle(ctx: Ctx) -> Reply:
+    incoming = ctx.incoming
+    application = await _application(ctx)
+    if application is None:
+        ctx.conv.flow = ctx.conv.step = None
+        return await start(ctx)
+    if incoming.kind is Kind.BUTTON:
+        owner, _, value = incoming.button_id.partition(":")
+        if owner != "doc":
+            return Reply(notice=ctx.t._("That button belongs to an earlier question."))
+        return await _on_button(ctx, application, value)
+    if incoming.attachments:
+        spec = _spec(ctx, ctx.conv.data.get("doc_kind"))
+        if ctx.conv.step != Step.UPLOAD or spec is None:
+            return _with(
+                ctx.t._(
+                    "Which document is this? Please choose it in the list first, then send "
+                    "the file again."
+                ),
+                await _checklist(ctx, application),
+            )
+        return await _upload(ctx, application, spec, incoming.attachments)
+    current = await prompt(ctx)
+    if incoming.kind in UNSUITABLE:
+        what = ctx.t._(UNSUITABLE[incoming.kind])
+        return _with(
+            ctx.t._(
+                "I cannot use {what} as a document. Please send a photo or a PDF file of the "
+                "document.",
+                what=what,
+            ),
+            current,
+        )
+    if incoming.kind is Kind.TEXT and (faq := ctx.answer_question(incoming.text)):
+        return _with(faq.text + "\n\n" + ctx.t._("Now, back to where we were:"), current)
+    if ctx.conv.step == Step.UPLOAD:
+        return _with(
+            ctx.t._(
+                "I am waiting for a file: please send a photo or a PDF (use the paperclip "
+                "icon), or press \u201cBack to the list\u201d."
+            ),
+            current,
+        )
+    return _with(ctx.t._("Please choose a document below."), current)
+
+
+def _with(text: str, reply: Reply) -> Reply:
+    reply.text = f"{text}\n\n{reply.text}"
+    return reply
+
+
+async def _on_button(ctx: Ctx, application: ApplicationInfo, value: str) -> Reply:
+    action, _, kind = value.partition(":")
+    if action == "upload" and (spec := _spec(ctx, kind)) is not None:
+        ctx.conv.step = Step.UPLOAD.value
+        ctx.conv.data["doc_kind"] = spec.kind
+        reply = _upload_prompt(ctx, spec)
+        reply.chosen = spec.short
+        return reply
+    if action == "back":
+        ctx.conv.step = Step.CHECKLIST.value
+        ctx.conv.data.pop("doc_kind", None)
+        return await _checklist(ctx, application)
+    if action == "forms":
+        reply = await _checklist(ctx, application)
+        reply.files = await forms(ctx, application)
+        reply.text = (
+            ctx.t._(
+                "Here are your forms, filled in with your data. Print them, sign them (with a "
+                "meterai where the PPS asks for one), then photograph or scan them and send "
+                "them back here."
+            )
+            + "\n\n"
+            + reply.text
+        )
+        return reply
+    if action == "done":
+        ctx.conv.flow = ctx.conv.step = None
+        ctx.conv.data.pop("doc_kind", None)
+        return Reply(text=await status_line(ctx, application))
+    return Reply(notice=ctx.t._("That button belongs to an earlier question."))
+
+
+async def _download(ctx: Ctx, attachment: Attachment, spec: DocumentSpec) -> bytes:
+    limit = spec.max_mb * MB
+    if attachment.limit is not None:
+        limit = min(limit, attachment.limit)
+    if attachment.size is not None and attachment.size > limit:
+        raise InvalidAnswer(
+            N_(
+                "This file is {size} MB, more than the {limit} MB I can accept. Please "
+                "compress it, send it as a PDF, or photograph the document again."
+            ),
+            size=f"{attachment.size / MB:.1f}",
+            limit=f"{limit / MB:.0f}",
+        )
+    return await attachment.fetch()
+
+
+def _images_to_pdf(images: list[bytes]) -> bytes:
+    pages = [Image.open(io.BytesIO(data)).convert("RGB") for data in images]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=150.0)
+    return buffer.getvalue()
+
+
+async def _check(
+    ctx: Ctx, spec: DocumentSpec, attachments: tuple[Attachment, ...]
+) -> tuple[bytes, CheckedFile]:
+    rule = rule_for(spec)
+    if len(attachments) == 1:
+        data = await _download(ctx, attachments[0], spec)
+        name = attachments[0].name
+        return data, await asyncio.to_thread(check_bytes, data, rule, declared_name=name)
+    if "pdf" not in rule.accept:
+        raise InvalidAnswer(N_("Please send only one photo for this document."))
+    images = []
+    image_rule = replace(rule, accept=frozenset({"image"}))
+    for attachment in attachments:
+        data = await _download(ctx, attachment, spec)
+        await asyncio.to_thread(check_bytes, data, image_rule, declared_name=attachment.name)
+        images.append(data)
+    combined = await asyncio.to_thread(_images_to_pdf, images)
+    pdf_rule = replace(rule, max_bytes=max(rule.max_bytes, len(combined)))
+    return combined, await asyncio.to_thread(check_bytes, combined, pdf_rule)
+
+
+async def _upload(
+    ctx: Ctx, application: ApplicationInfo, spec: DocumentSpec, attachments: tuple[Attachment, ...]
+) -> Reply:
+    try:
+        data, checked = await _check(ctx, spec, attachments)
+    except InvalidAnswer as error:
+        return _with(ctx.t._(error.msgid, **error.params), _upload_prompt(ctx, spec))
+    if ctx.files is None:
+        raise RuntimeError("no file store configured")
+    rule = rule_for(spec)
+    stored = await ctx.files.put(data, encrypt=rule.encrypt)
+    _, replaced = await ctx.store.put_document(
+        application_id=application.id,
+        kind=spec.kind,
+        file_key=stored.key,
+        encrypted=rule.encrypt,
+        mime=checked.mime,
+        size=checked.size,
+        width=checked.width,
+        height=checked.height,
+        pages=checked.pages,
+        channel_file_id=attachments[0].file_id,
+    )
+    if replaced and not await ctx.store.file_in_use(replaced):
+        files = ctx.files
+
+        async def drop_old() -> None:
+            await files.delete(replaced)
+
+        ctx.after_commit.append(drop_old)
+    ctx.conv.step = Step.CHECKLIST.value
+    ctx.conv.data.pop("doc_kind", None)
+    received = ctx.t._("Thank you, your {document} has been received.", document=spec.name)
+    return _with(received, await _checklist(ctx, application))
+
+
+async def forms(ctx: Ctx, application: ApplicationInfo) -> list[OutgoingFile]:
+    """The three forms to sign, filled in with the application's data."""
+    data: dict[str, Any] = application.data
+    nik = await ctx.store.application_nik(application.id) or ""
+    codes = [application.kelurahan_code, data.get("kecamatan", ""), ctx.period.region_code]
+    names = await ctx.store.region_names([c for c in codes if c])
+    tps = await ctx.store.tps(application.tps_id) if application.tps_id else None
+    kabkota = names.get(ctx.period.region_code, "")
+    form = FormData(
+        name=data.get("name", ""),
+        nik=nik,
+        birth_date=date.fromisoformat(data["birth_date"]),
+        sex=data.get("sex", "M"),
+        address=data.get("address", ""),
+        rt_rw=data.get("rt_rw", ""),
+        kelurahan=names.get(application.kelurahan_code, ""),
+        kecamatan=names.get(data.get("kecamatan", ""), ""),
+        kabkota=kabkota,
+        phone=data.get("phone", ""),
+        education=education_label(data.get("education", "")),
+        occupation=data.get("occupation", ""),
+        period_name=ctx.period.name,
+        tps_label=f"TPS {tps.number:03d}" if tps else None,
+        sign_place=kabkota.removeprefix("Kota ").removeprefix("Kabupaten "),
+        sign_date=ctx.today,
+        meterai=ctx.period.meterai,
+    )
+    made = await asyncio.to_thread(
+        lambda: [
+            (
+                N_("Registration form (surat pendaftaran)"),
+                "surat-pendaftaran",
+                surat_pendaftaran(form),
+            ),
+            (
+                N_("Curriculum vitae (daftar riwayat hidup)"),
+                "daftar-riwayat-hidup",
+                daftar_riwayat_hidup(form),
+            ),
+            (N_("Statement (surat pernyataan)"), "surat-pernyataan", surat_pernyataan(form)),
+        ]
+    )
+    return [
+        OutgoingFile(name=f"{slug}-{application.reg_number}.pdf", data=pdf, caption=ctx.t._(title))
+        for title, slug, pdf in made
+    ]

@@ -31,7 +31,7 @@ from handlers.faq import (
     render_answer,
     render_question,
 )
-from handlers.faq.knowledge import DEFAULT_FAQ_PATH, MISSING_VALUE, date_range
+from handlers.faq.knowledge import DEFAULT_FAQ_PATH, MISSING, date_range, text_for
 from handlers.faq.matcher import EvalReport, evaluate
 from handlers.faq.text import basic_normalise
 from handlers.period import Period, Stage, load_period
@@ -249,7 +249,7 @@ def test_every_answer_renders_completely(kb: KnowledgeBase, period: Period) -> N
         for locale in ("id", "en", "fr"):
             text = render_answer(entry, locale, period, today=TODAY)
             assert "{" not in text and "}" not in text, entry.id
-            assert MISSING_VALUE["id"] not in text and MISSING_VALUE["en"] not in text
+            assert text_for(MISSING, "id") not in text and MISSING not in text
             assert render_question(entry, locale, period)
     assert render_answer(kb["honor"], "fr", period) == render_answer(kb["honor"], "id", period)
 
@@ -263,7 +263,7 @@ def test_missing_period_values_use_the_fallback(kb: KnowledgeBase, period: Perio
     assert "not been entered" in render_answer(kb["kebutuhan-kpps"], "en", bare)
     assert "wilayah ini" in render_question(kb["kebutuhan-kpps"], "id", bare)
     schedule = render_answer(kb["jadwal-pendaftaran"], "id", bare, today=TODAY)
-    assert MISSING_VALUE["id"] in schedule
+    assert text_for(MISSING, "id") in schedule
 
 
 def test_period_without_the_new_fields_is_still_valid(period: Period) -> None:

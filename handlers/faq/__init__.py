@@ -3,7 +3,6 @@ normalisation, and a rapidfuzz-based matcher that never forces an answer."""
 
 from handlers.faq.knowledge import (
     CATEGORIES,
-    CATEGORY_NAMES,
     DEFAULT_FAQ_PATH,
     PLACEHOLDERS,
     FaqEntry,
@@ -19,7 +18,6 @@ from handlers.faq.matcher import FaqMatch, FaqMatcher, is_question
 
 __all__ = [
     "CATEGORIES",
-    "CATEGORY_NAMES",
     "DEFAULT_FAQ_PATH",
     "PLACEHOLDERS",
     "FaqEntry",

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,6 +30,7 @@ from babel.numbers import format_decimal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from handlers.faq.text import Lexicon
+from handlers.i18n import N_, I18n
 from handlers.period import Period, Stage
 
 if TYPE_CHECKING:
@@ -45,14 +47,6 @@ DEFAULT_LOCALE = "id"
 CATEGORIES = ("syarat", "dokumen", "jadwal", "honor", "seleksi", "data")
 Category = Literal["syarat", "dokumen", "jadwal", "honor", "seleksi", "data"]
 #: Category names for menus, per locale.
-CATEGORY_NAMES: dict[str, dict[str, str]] = {
-    "syarat": {"id": "Syarat", "en": "Requirements"},
-    "dokumen": {"id": "Dokumen", "en": "Documents"},
-    "jadwal": {"id": "Jadwal", "en": "Schedule"},
-    "honor": {"id": "Honor & masa kerja", "en": "Pay & term"},
-    "seleksi": {"id": "Seleksi", "en": "Selection"},
-    "data": {"id": "Data pribadi", "en": "Personal data"},
-}
 #: Button labels stay within WhatsApp's 20-character limit for reply buttons.
 LABEL_MAX = 20
 
@@ -84,28 +78,25 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 #: Fixed texts of the renderer, per locale (the knowledge base holds everything else).
-TEXTS: dict[str, dict[str, str]] = {
-    # shown for a value the period file does not have, when the entry has no answer_missing
-    "missing": {
-        "id": "(belum ditetapkan; tanyakan ke PPS)",
-        "en": "(not set yet; please ask the PPS)",
-    },
-    # {kabkota_name} in a question when the period file has none
-    "this_area": {"id": "wilayah ini", "en": "this area"},
-    "not_open": {
-        "id": "Pendaftaran belum dibuka; dibuka mulai {open}.",
-        "en": "Registration is not open yet; it opens on {open}.",
-    },
-    "open": {
-        "id": "Saat ini pendaftaran sedang dibuka sampai {close}.",
-        "en": "Registration is open now, until {close}.",
-    },
-    "closed": {
-        "id": "Pendaftaran sudah ditutup pada {close}.",
-        "en": "Registration closed on {close}.",
-    },
+# Fixed texts used when filling answers: msgids translated with the bot's catalogues.
+MISSING = N_("(not set yet; please ask the PPS)")  # a value the period file does not have
+THIS_AREA = N_("this area")  # {kabkota_name} in a question when the period file has none
+REGISTRATION_STATUS = {
+    "not_open": N_("Registration is not open yet; it opens on {open}."),
+    "open": N_("Registration is open now, until {close}."),
+    "closed": N_("Registration closed on {close}."),
 }
-MISSING_VALUE = TEXTS["missing"]
+
+
+@lru_cache(maxsize=1)
+def _catalogues() -> I18n:
+    return I18n.load()
+
+
+def text_for(msgid: str, locale: str, **params: str) -> str:
+    """A fixed text in ``locale`` from the gettext catalogues."""
+    return _catalogues().get(locale)._(msgid, **params)
+
 
 _ID = r"^[a-z0-9][a-z0-9-]{1,39}$"  # ≤ 40 chars: fits in 64-byte callback data
 # libyaml's safe loader when PyYAML was built with it (about ten times faster).
@@ -277,7 +268,9 @@ def _registration_status(period: Period, today: date, locale: str) -> str:
         state = "closed"
     else:
         state = "open"
-    return TEXTS[state][locale].format(
+    return text_for(
+        REGISTRATION_STATUS[state],
+        locale,
         open=_long_date(period.registration_open, locale),
         close=_long_date(period.registration_close, locale),
     )
@@ -326,7 +319,7 @@ def placeholder_values(
 
 
 def _fill(text: str, values: dict[str, str | None], locale: str) -> str:
-    missing = MISSING_VALUE.get(locale, MISSING_VALUE[DEFAULT_LOCALE])
+    missing = text_for(MISSING, locale)
     return text.format_map(
         {name: missing if value is None else value for name, value in values.items()}
     )
@@ -358,7 +351,7 @@ def render_question(entry: FaqEntry, locale: str, period: Period) -> str:
         return text
     values = placeholder_values(period, locale)
     if period.kabkota_name is None:
-        values["kabkota_name"] = TEXTS["this_area"][locale]
+        values["kabkota_name"] = text_for(THIS_AREA, locale)
     return _fill(text, values, locale)
 
 

@@ -141,7 +141,8 @@ async def _checklist(ctx: Ctx, application: ApplicationInfo) -> Reply:
         if doc is None:
             if not required(spec, application):
                 continue
-            lines.append(f"▫️ {spec.name} — {ctx.t._('not sent yet')}")
+            missing = ctx.t._("not sent yet")
+            lines.append(f"▫️ {spec.name} — {missing}")
         else:
             status = Status(doc.status)
             text = ctx.t._(STATUS_LINES[status], reason=doc.status_reason or "-")

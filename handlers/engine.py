@@ -308,7 +308,11 @@ class Engine:
         region = await ctx.store.region(code)
         if region is None or not code.startswith(self.period.region_code + "."):
             return
+        if ctx.conv.application_id is not None:
+            return
         answers = ctx.answers
+        if answers.get(registration.Step.KELURAHAN.value) != region.code:
+            answers.pop(registration.Step.TPS.value, None)  # a TPS of another kelurahan
         answers[registration.Step.KECAMATAN.value] = region.parent_code
         answers[registration.Step.KELURAHAN.value] = region.code
         ctx.conv.data["preset"] = region.code

@@ -21,12 +21,33 @@ def alembic_config(url: str) -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` on the database's own engine."""
+    """Bring the schema to ``revision`` on the database's own engine.
+
+    On SQLite, Alembic's batch mode changes a table by copying it and dropping the original;
+    with foreign keys enforced, dropping a parent table would cascade-delete its children
+    (documents of applications). So foreign keys are switched off for the migration (this
+    must happen outside a transaction) and checked again afterwards.
+    """
     config = alembic_config(db.url)
 
     def _upgrade(connection: Connection) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with db.engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+    async with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            async with connection.begin():
+                await connection.run_sync(_upgrade)
+                if sqlite:
+                    problems = (
+                        await connection.exec_driver_sql("PRAGMA foreign_key_check")
+                    ).fetchall()
+                    if problems:
+                        raise RuntimeError(f"migration broke foreign keys: {problems[:5]}")
+        finally:
+            if sqlite:
+                await raw.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

@@ -142,7 +142,7 @@ class Application(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     period_code: Mapped[str] = mapped_column(String(64))
-    reg_number: Mapped[str] = mapped_column(String(32), unique=True)
+    reg_number: Mapped[str] = mapped_column(String(32))
     nik_hash: Mapped[str] = mapped_column(String(64))
     nik_enc: Mapped[bytes] = mapped_column(LargeBinary)
     data_enc: Mapped[bytes] = mapped_column(LargeBinary)
@@ -155,7 +155,10 @@ class Application(Base):
     consent_version: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("period_code", "nik_hash"),)
+    __table_args__ = (
+        UniqueConstraint("period_code", "nik_hash"),
+        UniqueConstraint("period_code", "reg_number", name="uq_applications_period_reg_number"),
+    )
 
 
 class Document(Base):

@@ -287,7 +287,9 @@ class Store:
                 self.session.add(row)
                 await self.session.flush()
         except IntegrityError as exc:
-            raise DuplicateNik from exc
+            if await self.nik_registered(period_code, nik):
+                raise DuplicateNik from exc
+            raise ConcurrencyConflict from exc  # e.g. the number was taken: try again
         await self.session.execute(
             update(Consent)
             .where(

@@ -359,7 +359,14 @@ async def test_an_indonesian_dialogue_shows_no_english(app: App, t: Translator) 
     await chat.say("/ubah")
     await chat.press(t.C_("button", "Submit"))
     await chat.say("/status")
-    shown = "\n".join(out for _, out in chat.transcript)
+    other = ConsoleChat(app, "dates")
+    await other.say("/daftar")
+    await other.press(t.C_("button", "I agree"))
+    await other.say(Person().nik)
+    await other.say(Person().name)
+    for bad in ("besok", "17 Agustusan 1990", "17/13/1990", "01/01/2999", "😀😀😀"):
+        await other.say(bad)
+    shown = "\n".join(out for _, out in chat.transcript + other.transcript)
     leaks = []
     for context, msgid, text, _ in entries(load("id")):
         if context in ("yes-words", "no-words") or text == msgid:

@@ -218,3 +218,45 @@ async def test_update_ids_of_another_bot_are_not_taken_for_duplicates(
     async with running_bot(app, token="222222:NEW") as (fake, _):
         await TelegramChat(fake, app).say("/start")
         assert t.C_("button", "Register now") in TelegramChat(fake, app).buttons()
+
+
+async def test_a_refused_callback_answer_does_not_lose_the_reply(app: App, t: Translator) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await chat.say("/daftar")
+        fake.fail_next(
+            "answerCallbackQuery",
+            status=400,
+            description="Bad Request: query is too old and response timeout expired",
+        )
+        out = await chat.press(t.C_("button", "I agree"))
+        assert q(t, 1) in out
+
+
+async def test_a_button_on_a_message_too_old_to_edit_still_gets_a_reply(
+    app: App, t: Translator
+) -> None:
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app)
+        await chat.say("/daftar")
+        message = fake.messages(chat.chat_id)[-1]
+        data = message.callback_data(t.C_("button", "I agree"))
+        sent = len(fake.calls_of("sendMessage"))
+        fake.push_update(
+            {
+                "callback_query": {
+                    "id": "old-1",
+                    "from": {"id": chat.chat_id, "is_bot": False, "first_name": "Warga"},
+                    "message": {
+                        "chat": {"id": chat.chat_id, "type": "private"},
+                        "message_id": message.message_id,
+                        "date": 0,
+                    },
+                    "chat_instance": "ci",
+                    "data": data,
+                }
+            }
+        )
+        await fake.wait_idle(timeout=20)
+        assert len(fake.calls_of("sendMessage")) == sent + 1
+        assert q(t, 1) in chat.last

@@ -257,32 +257,40 @@ class TelegramChannel:
             timer.cancel()
         self._album_timers[key] = asyncio.create_task(self._flush_album(key))
 
-    async def _flush_album(self, key: str) -> None:
-        await asyncio.sleep(ALBUM_WAIT)
+    async def _flush_album(self, key: str, *, wait: bool = True) -> None:
+        if wait:
+            await asyncio.sleep(ALBUM_WAIT)
         self._album_timers.pop(key, None)
         parts = sorted(self._albums.pop(key, []), key=lambda part: part[0].message_id)
         if not parts:
             return
         first, delivery = parts[0]
         attachments = tuple(a for message, _ in parts for a in attachments_of(self.bot, message))
-        reply = await self.engine.handle(message_to_incoming(first, delivery, attachments))
-        if reply is not None:
-            await self.send(first.chat.id, reply)
+        try:
+            reply = await self.engine.handle(message_to_incoming(first, delivery, attachments))
+            if reply is not None:
+                await self.send(first.chat.id, reply)
+        except Exception:
+            log.exception("album reply failed")
 
     async def on_callback(self, query: CallbackQuery, event_update: Update) -> None:
         incoming = callback_to_incoming(query, delivery_id(self.bot.id, event_update.update_id))
         reply = await self.engine.handle(incoming) if incoming else None
-        await query.answer(text=reply.notice if reply else None)
-        if reply is None or query.message is None or not isinstance(query.message, Message):
+        try:
+            await query.answer(text=reply.notice if reply else None)
+        except TelegramBadRequest as error:  # e.g. "query is too old": the reply still goes
+            log.info("callback answer refused: %s", error.message)
+        if reply is None or query.message is None:
             return
-        message = query.message
-        if reply.replace and reply.text:
+        chat_id = query.message.chat.id
+        message = query.message if isinstance(query.message, Message) else None
+        if message is not None and reply.replace and reply.text:
             await self._edit(message, reply.text, keyboard(reply))
             return
-        if reply.chosen and message.text:
+        if message is not None and reply.chosen and message.text:
             await self._edit(message, f"{message.text}\n\n✅ {reply.chosen}", None)
         if reply.text or reply.files:
-            await self.send(message.chat.id, reply)
+            await self.send(chat_id, reply)  # also for a message too old to edit (48 h)
 
     async def _edit(self, message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
         try:
@@ -331,4 +339,7 @@ class TelegramChannel:
         )
 
     async def stop(self) -> None:
+        for key, timer in list(self._album_timers.items()):  # answer albums being collected
+            timer.cancel()
+            await self._flush_album(key, wait=False)
         await self.dispatcher.stop_polling()

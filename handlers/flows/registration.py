@@ -721,7 +721,7 @@ QUESTIONS: list[Question] = [
         _take_kecamatan,
         _show_region,
         options=_kecamatan_buttons,
-        invalidates=(Step.TPS,),
+        invalidates=(Step.KELURAHAN, Step.TPS),
     ),
     Question(
         Step.KELURAHAN,
@@ -1257,6 +1257,13 @@ async def _on_question(
             "fix": outcome.fix.value,
             "from": step,
         }
+        # A failed requirement leaves no answer behind: the step must be answered again
+        # before the summary can be submitted.
+        ctx.answers.pop(step, None)
+        if outcome.fix is not question.step:
+            ctx.answers.pop(outcome.fix.value, None)
+            for dependent in BY_STEP[outcome.fix.value].invalidates:
+                ctx.answers.pop(dependent.value, None)
         ctx.conv.step = Step.BLOCKED.value
         return _with([], await prompt(ctx), chosen)
     assert isinstance(outcome, Taken)
@@ -1354,10 +1361,52 @@ def flags(ctx: Ctx) -> list[str]:
     return result
 
 
+ACCEPTED = {
+    **{step.value: {"yes"} for step in ORDER if step.value.startswith("decl_")},
+    Step.DECL_PARTY.value: {"never", "left_5y"},
+}
+
+
+async def inconsistent(ctx: Ctx) -> list[Step]:
+    """Answers that cannot be submitted together (each re-checked, whatever happened before):
+    a failed statement, a date of birth or sex that does not match the NIK, an age under the
+    minimum, a kelurahan outside its kecamatan or a TPS outside its kelurahan."""
+    a = ctx.answers
+    wrong: list[Step] = [
+        Step(step) for step, allowed in ACCEPTED.items() if a.get(step) not in allowed
+    ]
+    nik = parse_nik(a[Step.NIK.value])
+    birth = date.fromisoformat(a[Step.BIRTH_DATE.value])
+    if not nik.matches_birth_date(birth) or age_on(birth, ctx.period.polling_day) < (
+        ctx.period.age_min
+    ):
+        wrong.append(Step.BIRTH_DATE)
+    if a.get(Step.SEX.value) != nik.sex.value:
+        wrong.append(Step.SEX)
+    kelurahan = await ctx.store.region(a[Step.KELURAHAN.value])
+    if kelurahan is None or kelurahan.parent_code != a[Step.KECAMATAN.value]:
+        wrong.append(Step.KELURAHAN)
+    tps_id = a.get(Step.TPS.value)
+    if tps_id is not None:
+        tps = await ctx.store.tps(int(tps_id))
+        if tps is None or tps.kelurahan_code != a[Step.KELURAHAN.value]:
+            wrong.append(Step.TPS)
+    return wrong
+
+
 async def _submit(ctx: Ctx, chosen: str | None) -> Reply:
     state = ctx.period.registration_state(ctx.now)
     if state != "open":
         return _with([_window_text(ctx, state)], await prompt(ctx))
+    wrong = await inconsistent(ctx)
+    if wrong:
+        for step in wrong:
+            ctx.answers.pop(step.value, None)
+        ctx.conv.step = next_step(ctx).value
+        return _with(
+            [ctx.t._("Some answers must be given again before the registration can be sent.")],
+            await prompt(ctx),
+        )
     nik = ctx.answers[Step.NIK.value]
     if await ctx.store.nik_registered(ctx.period.code, nik):
         return await _nik_taken(ctx)

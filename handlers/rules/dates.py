@@ -37,8 +37,8 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _WORDS = re.compile(r"^(\d{1,2})\s*[-/.]?\s*([a-z]+)\.?\s*[-/.]?\s*(\d{2,4})$")
 
 FORMAT_HELP = N_(
-    "Please write the date as day, month and year, for example 17-08-1990, 17/08/1990 or "
-    "17 Agustus 1990."
+    "Please write the date as day, month and year, for example 17-08-1990, "
+    "17/08/1990 or 17 Agustus 1990."
 )
 
 
@@ -57,24 +57,36 @@ def parse_date(text: str, *, today: date) -> date:
         name = match.group(2)
         if name not in MONTHS:
             raise InvalidAnswer(
-                N_("I do not know the month \u201c{month}\u201d. {help}"),
+                N_(
+                    "I do not know the month \u201c{month}\u201d. "
+                    "Please write the date as day, month and year, for example 17-08-1990, "
+                    "17/08/1990 or 17 Agustus 1990."
+                ),
                 month=match.group(2),
-                help=FORMAT_HELP,
             )
         month = MONTHS[name]
         if len(match.group(3)) == 3:
             raise InvalidAnswer(FORMAT_HELP)
     else:
-        raise InvalidAnswer(N_("I could not read that as a date. {help}"), help=FORMAT_HELP)
+        raise InvalidAnswer(
+            N_(
+                "I could not read that as a date. "
+                "Please write the date as day, month and year, for example 17-08-1990, "
+                "17/08/1990 or 17 Agustus 1990."
+            )
+        )
     if year < 100:
         raise InvalidAnswer(
             N_("Please write the year with four digits, for example 1990 instead of 90.")
         )
     if not 1 <= month <= 12:
         raise InvalidAnswer(
-            N_("The month must be from 1 to 12, but you wrote {month}. {help}"),
+            N_(
+                "The month must be from 1 to 12, but you wrote {month}. "
+                "Please write the date as day, month and year, for example 17-08-1990, "
+                "17/08/1990 or 17 Agustus 1990."
+            ),
             month=month,
-            help=FORMAT_HELP,
         )
     days_in_month = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
     if not 1 <= day <= days_in_month:
@@ -90,7 +102,13 @@ def parse_date(text: str, *, today: date) -> date:
         )
     value = date(year, month, day)
     if value > today:
-        raise InvalidAnswer(N_("A date of birth cannot be in the future. {help}"), help=FORMAT_HELP)
+        raise InvalidAnswer(
+            N_(
+                "A date of birth cannot be in the future. "
+                "Please write the date as day, month and year, for example 17-08-1990, "
+                "17/08/1990 or 17 Agustus 1990."
+            )
+        )
     if today.year - year > 120:
         raise InvalidAnswer(
             N_("The year {year} is too long ago. Please check the year of birth."), year=year

@@ -67,7 +67,13 @@ async def test_bad_input_repeats_the_question(app: App, t: Translator) -> None:
     chat = ConsoleChat(app)
     await chat.say("/ceksyarat")
     out = await chat.say("kemarin sore")
-    assert t._("I could not read that as a date. {help}", help="")[:20] in out
+    assert (
+        t._(
+            "I could not read that as a date. Please write the date as day, month and year, "
+            "for example 17-08-1990, 17/08/1990 or 17 Agustus 1990."
+        )[:30]
+        in out
+    )
     out = await chat.say(make_nik(person_aged(app, 40).birth))
     out = await chat.say("mungkin")
     assert "Kota Kendari" in out

@@ -66,6 +66,21 @@ async def load_demo_data(db: Database, settings: Settings, crypto: Crypto) -> bo
     return True
 
 
+async def delete_application(app: App, reg_number: str) -> bool:
+    """Delete an application with its documents (rows, then files no longer referenced), e.g.
+    on the applicant's request (UU 27/2022 Pasal 8). False if there is no such application."""
+    async with app.db.transaction() as session:
+        store = Store(session, app.crypto, app.settings.wilayah_edition)
+        application_id = await store.application_by_number(app.period.code, reg_number)
+        if application_id is None:
+            return False
+        orphaned = await store.delete_application(application_id)
+    for key in orphaned:
+        await app.files.delete(key)
+    log.info("application %s deleted with %d files", reg_number, len(orphaned))
+    return True
+
+
 async def build_app(settings: Settings, *, today: date | None = None) -> App:
     crypto = make_crypto(settings)
     db = await open_database(settings)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bot.app import App, build_app, open_database
+from bot.app import App, build_app, delete_application, open_database
 from bot.logging_setup import setup_logging
 from bot.settings import Settings, get_settings
 from handlers.faq import KnowledgeError, load_knowledge
@@ -25,6 +25,8 @@ tps_cli = typer.Typer(help="Polling stations (TPS).")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(wilayah_cli, name="wilayah")
 cli.add_typer(tps_cli, name="tps")
+application_cli = typer.Typer(help="Applications.")
+cli.add_typer(application_cli, name="application")
 faq_cli = typer.Typer(help="The FAQ knowledge base (reloaded by a running bot when it changes).")
 cli.add_typer(faq_cli, name="faq")
 console = Console(stderr=True)
@@ -72,7 +74,8 @@ def run() -> None:
 async def _console(app: App, user: str) -> None:
     from bot.channels.console import ConsoleChannel
 
-    await ConsoleChannel(app.engine, chat_id=user).run()
+    download_dir = app.settings.data_dir / "console-files"
+    await ConsoleChannel(app.engine, chat_id=user, download_dir=download_dir).run()
 
 
 @cli.command()
@@ -165,6 +168,29 @@ def tps_import(
     """Import TPS from a CSV file with columns kelurahan_kode,nomor,alamat."""
     result = _import("TPS", file, import_tps)
     console.print(_t()._("Imported {rows} TPS.", rows=result.rows))
+
+
+@application_cli.command("delete")
+def application_delete(
+    reg_number: Annotated[str, typer.Argument(help="Registration number, e.g. KPPS-7471-000123")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete an application and its documents (e.g. on the applicant's request)."""
+    settings = _settings()
+    if not yes:
+        typer.confirm(
+            _t()._("Delete {number} and all its documents?", number=reg_number), abort=True
+        )
+
+    async def body(app: App) -> None:
+        if not await delete_application(app, reg_number):
+            console.print(_t()._("There is no application {number}.", number=reg_number))
+            raise typer.Exit(1)
+        console.print(
+            _t()._("Application {number} and its documents were deleted.", number=reg_number)
+        )
+
+    asyncio.run(_with_app(settings, body))
 
 
 @faq_cli.command("check")

@@ -14,6 +14,7 @@ import logging
 import secrets
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from handlers.context import Ctx
@@ -100,6 +101,7 @@ class Engine:
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
+        incoming = await self._prefetch(incoming)
         async with lock:
             for attempt in range(RETRIES):
                 try:
@@ -110,6 +112,28 @@ class Engine:
                 except Exception:
                     return self._failure(incoming)
             return self._failure(incoming)
+
+    async def _prefetch(self, incoming: Incoming) -> Incoming:
+        """Download attachments before the transaction, so a slow download never holds the
+        database (on SQLite: every other chat). Files over the largest accepted size or the
+        channel's limit are not downloaded; the flow explains the limit."""
+        if not incoming.attachments:
+            return incoming
+        largest = max((spec.max_mb for spec in self.period.documents), default=0) * 1024 * 1024
+        prefetched = []
+        for attachment in incoming.attachments:
+            limit = min(largest, attachment.limit or largest)
+            if attachment.size is not None and attachment.size > limit:
+                prefetched.append(attachment)
+                continue
+            try:
+                data = await attachment.fetch()
+            except Exception:
+                log.warning("could not download an attachment", exc_info=True)
+                prefetched.append(attachment)
+                continue
+            prefetched.append(replace(attachment, fetch=_ready(data), size=len(data)))
+        return replace(incoming, attachments=tuple(prefetched))
 
     def _failure(self, incoming: Incoming) -> Reply:
         error_id = secrets.token_hex(4)
@@ -186,7 +210,9 @@ class Engine:
                 return await self._resume(ctx, reply) if value.startswith("q:") else reply
             if prefix == "doc" and ctx.conv.flow is None and ctx.conv.application_id:
                 ctx.conv.flow = documents.FLOW  # a button of an earlier checklist
-        if incoming.attachments and ctx.conv.flow is None and ctx.conv.application_id:
+        if incoming.attachments and ctx.conv.flow is None:
+            if not ctx.conv.application_id:
+                return await documents.start(ctx)  # "documents come after registering"
             ctx.conv.flow = documents.FLOW
         if ctx.conv.flow == registration.FLOW:
             return await registration.handle(ctx)
@@ -202,7 +228,7 @@ class Engine:
             text = incoming.text.strip()[:1000]
             matcher = self.knowledge.matcher()
             if matcher.is_question(text):
-                return faq.ask(ctx, self.knowledge, text)
+                return faq.ask(ctx, self.knowledge, text)[0]
             match = matcher.match(text, ctx.t.locale)
             if match.confident and match.entry is not None:
                 return faq.answer(ctx, match.entry)
@@ -214,7 +240,7 @@ class Engine:
         if current is None:
             return reply
         text = f"{reply.text}\n\n{ctx.t._('Now, back to where we were:')}\n\n{current.text}"
-        return Reply(text=text, buttons=current.buttons, chosen=reply.chosen)
+        return replace(current, text=text, chosen=reply.chosen)
 
     async def _flow_prompt(self, ctx: Ctx) -> Reply | None:
         if ctx.conv.flow == registration.FLOW and ctx.conv.step:
@@ -228,6 +254,7 @@ class Engine:
     async def _command(self, ctx: Ctx, command: str, payload: str) -> Reply:
         match command:
             case "start":
+                self._leave_side_flows(ctx)
                 if payload:
                     await self._preselect(ctx, payload)
                 if ctx.conv.flow == registration.FLOW:
@@ -244,7 +271,9 @@ class Engine:
                 if self.knowledge is None:
                     return await self._help(ctx)
                 if payload:
-                    return await self._resume(ctx, faq.ask(ctx, self.knowledge, payload))
+                    reply, answered = faq.ask(ctx, self.knowledge, payload)
+                    # an answer resumes the flow; "did you mean …" keeps its suggestion buttons
+                    return await self._resume(ctx, reply) if answered else reply
                 return faq.menu(ctx)
             case "ceksyarat":
                 if ctx.conv.flow == registration.FLOW and ctx.conv.step:
@@ -278,6 +307,12 @@ class Engine:
                     )
                 return Reply(text=ctx.t._("There is nothing to change yet. Send /daftar to begin."))
             case "batal":
+                if ctx.conv.flow in (eligibility.FLOW, documents.FLOW):
+                    self._leave_side_flows(ctx)
+                    return Reply(
+                        text=ctx.t._("Stopped. Send /start to see the menu."),
+                        buttons=[[Button("menu:start", ctx.t.C_("button", "Menu"))]],
+                    )
                 confirm = await registration.cancel(ctx)
                 if confirm is not None:
                     return confirm
@@ -298,6 +333,15 @@ class Engine:
                     ctx.t._("I do not know the command /{command}.", command=command[:32]),
                     await self._help(ctx),
                 )
+
+    @staticmethod
+    def _leave_side_flows(ctx: Ctx) -> None:
+        """Leave the self-check or the document checklist (a registration draft stays)."""
+        if ctx.conv.flow == eligibility.FLOW:
+            eligibility.leave(ctx)
+        elif ctx.conv.flow == documents.FLOW:
+            ctx.conv.flow = ctx.conv.step = None
+            ctx.conv.data.pop("doc_kind", None)
 
     async def _preselect(self, ctx: Ctx, payload: str) -> None:
         """A PPS deep link (?start=7471011005) preselects that kelurahan."""
@@ -428,6 +472,13 @@ class Engine:
         return Reply(text=text, chosen=LANGUAGES[code])
 
 
+def _ready(data: bytes) -> Callable[[], Awaitable[bytes]]:
+    async def fetch() -> bytes:
+        return data
+
+    return fetch
+
+
 def _snapshot(conv: ConversationState) -> tuple[object, ...]:
     return (
         conv.locale,
@@ -439,9 +490,8 @@ def _snapshot(conv: ConversationState) -> tuple[object, ...]:
 
 
 def _prefixed(text: str, reply: Reply, chosen: str | None = None) -> Reply:
-    return Reply(
+    return replace(
+        reply,
         text=f"{text}\n\n{reply.text}" if reply.text else text,
-        buttons=reply.buttons,
         chosen=chosen or reply.chosen,
-        notice=reply.notice,
     )

@@ -92,6 +92,9 @@ class Reply:
     notice: str | None = None
     replace: bool = False
     files: list[OutgoingFile] = field(default_factory=list)
+    # The question takes a number as a typed answer (a TPS number, how many times), so a
+    # channel that numbers its options must not read a typed number as an option.
+    numbers_are_answers: bool = False
 
     @property
     def flat_buttons(self) -> list[Button]:

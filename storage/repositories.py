@@ -301,6 +301,12 @@ class Store:
         )
         return self._application_info(row)
 
+    async def application_by_number(self, period_code: str, reg_number: str) -> int | None:
+        stmt = select(Application.id).where(
+            Application.period_code == period_code, Application.reg_number == reg_number
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def application_nik(self, application_id: int) -> str | None:
         """The NIK in clear, for the applicant's own forms; never for logs or listings."""
         row = await self.session.get(Application, application_id)

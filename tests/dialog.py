@@ -13,7 +13,7 @@ from bot.channels.console import ConsoleChannel
 from handlers.i18n import Translator
 from tests.factories import make_nik, years_before
 
-BUTTON = re.compile(r"^  \[(\d+)\] (.*)$", re.MULTILINE)
+BUTTON = re.compile(r"^  \[(#?\d+)\] (.*)$", re.MULTILINE)
 
 
 @dataclass
@@ -55,7 +55,11 @@ class ConsoleChat:
     transcript: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.channel = ConsoleChannel(self.app.engine, chat_id=self.chat_id)
+        self.channel = ConsoleChannel(
+            self.app.engine,
+            chat_id=self.chat_id,
+            download_dir=self.app.settings.data_dir / "console-files",
+        )
 
     @property
     def last(self) -> str:

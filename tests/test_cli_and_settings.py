@@ -96,3 +96,24 @@ def test_run_without_token_opens_the_console_chat(
     assert "Pertanyaan 2 dari 23" in result.output  # the NIK was accepted
     result = runner.invoke(cli, ["chat"], input="/status\n")
     assert "Pertanyaan 2 dari 23" in result.output  # same chat, same step, after a restart
+
+
+def test_tracebacks_are_redacted_too() -> None:
+    import io
+    import logging
+
+    from bot.logging_setup import RedactingFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter("%(message)s"))
+    logger = logging.getLogger("redaction-test")
+    logger.addHandler(handler)
+    try:
+        raise ValueError("bad NIK 7471011208900001 phone 081234567890")
+    except ValueError:
+        logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "ValueError" in text and "7471011208900001" not in text and "081234567890" not in text

@@ -187,20 +187,28 @@ async def test_same_file_twice_is_stored_once(app: App, tmp_path: Path) -> None:
 
 
 async def test_deleting_an_application_deletes_its_files(app: App, tmp_path: Path) -> None:
-    from storage.repositories import Store
+    from bot.app import delete_application
 
     chat = await registered(app)
     photo = tmp_path / "ktp.jpg"
     photo.write_bytes(jpeg())
     await chat.press("KTP")
     await chat.say(str(photo))
-    [row] = await documents_rows(app)
-    async with app.db.transaction() as session:
-        store = Store(session, app.crypto, app.settings.wilayah_edition)
-        keys = await store.delete_application(row.application_id)
-    for key in keys:
-        await app.files.delete(key)
+    assert len(stored_files(app)) == 1
+    assert await delete_application(app, "KPPS-7471-000001")
     assert stored_files(app) == [] and await documents_rows(app) == []
+    assert not await delete_application(app, "KPPS-7471-000001")
+    out = await chat.say("/status")
+    assert "KPPS-7471-000001" not in out
+
+
+async def test_a_file_before_registering_is_explained(
+    app: App, t: Translator, tmp_path: Path
+) -> None:
+    photo = tmp_path / "ktp.jpg"
+    photo.write_bytes(jpeg())
+    out = await ConsoleChat(app, "newcomer").say(str(photo))
+    assert "/daftar" in out and await documents_rows(app) == [] and stored_files(app) == []
 
 
 # -- Telegram ------------------------------------------------------------------------------

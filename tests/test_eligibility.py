@@ -89,3 +89,16 @@ async def test_register_from_the_verdict(app: App, t: Translator) -> None:
         await chat.press(t.C_("button", label))
     out = await chat.press(t.C_("button", "Register now"))
     assert t.C_("button", "I agree") in out
+
+
+async def test_batal_and_start_leave_the_self_check(app: App, t: Translator) -> None:
+    chat = ConsoleChat(app)
+    await chat.say("/ceksyarat")
+    out = await chat.say("/batal")
+    assert t._("Stopped. Send /start to see the menu.") in out
+    out = await chat.say("berapa honor anggota kpps?")
+    assert "Rp" in out  # answered as a question, no hidden date-of-birth step any more
+    await chat.say("/ceksyarat")
+    await chat.say("/start")
+    out = await chat.say("berapa honor anggota kpps?")
+    assert "Rp" in out

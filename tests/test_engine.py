@@ -88,3 +88,40 @@ async def test_an_unexpected_error_gives_a_polite_reply_with_an_id(
     assert "exploded" not in reply.text and "Traceback" not in reply.text
     error_ids = [r.getMessage().split()[1] for r in caplog.records if "error" in r.getMessage()]
     assert error_ids and error_ids[0] in reply.text
+
+
+async def test_a_slow_download_does_not_hold_up_other_chats(app: App, tmp_path: object) -> None:
+    """Attachments are downloaded before the transaction: while one applicant's file is still
+    downloading, another chat is answered (on SQLite a held transaction would block it)."""
+    from handlers.messages import Attachment
+
+    chat = ConsoleChat(app, "uploader")
+    from tests.dialog import fill_registration
+
+    await fill_registration(chat, Person())
+    await chat.press("KTP")
+    release = asyncio.Event()
+
+    async def slow_fetch() -> bytes:
+        await release.wait()
+        return b"%PDF-1.4 not really"
+
+    upload = asyncio.create_task(
+        app.engine.handle(
+            Incoming(
+                "console",
+                "uploader",
+                Kind.DOCUMENT,
+                attachments=(Attachment(fetch=slow_fetch, name="ktp.pdf", size=20),),
+            )
+        )
+    )
+    await asyncio.sleep(0.05)
+    other = await asyncio.wait_for(
+        app.engine.handle(Incoming("console", "someone-else", Kind.COMMAND, command="start")),
+        timeout=5,
+    )
+    assert other is not None and not upload.done()
+    release.set()
+    reply = await asyncio.wait_for(upload, timeout=5)
+    assert reply is not None and reply.text

@@ -390,3 +390,21 @@ async def test_unknown_kecamatan_code_in_nik_warns_but_continues(app: App, t: Tr
     await other.press(t.C_("button", "I agree"))
     out = await other.say(make_nik(date(1990, 8, 17), region="320101"))  # Jawa Barat: not loaded
     assert "32.01" not in out and q(t, 2) in out
+
+
+async def test_typed_numbers_answer_number_questions_on_the_console(
+    app: App, t: Translator
+) -> None:
+    chat = ConsoleChat(app)
+    await fill_registration(chat, Person(kelurahan="Korumba"), submit=False)
+    await chat.press(t.C_("button", "Edit TPS"))
+    await chat.press(t.C_("button", "Keep the answer"))  # kecamatan
+    await chat.press(t.C_("button", "Keep the answer"))  # kelurahan
+    out = await chat.say("10")  # TPS number 10, not the 10th option ("No TPS yet")
+    assert t._("Please check your answers:") in out and "TPS 010" in out
+    await chat.press(t.C_("button", "Edit background"))
+    for _ in range(3):
+        await chat.press(t.C_("button", "Keep the answer"))
+    out = await chat.say("2")  # served twice, not option 2 ("Once")
+    await chat.say("/ubah")
+    assert t.C_("button", "Twice") in chat.last

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ class ConsoleChannel:
         self.chat_id = chat_id
         self.download_dir = download_dir or Path("data") / "console-files"
         self._buttons: list[str] = []
+        self._numbers_are_answers = False
 
     @staticmethod
     def _files(text: str) -> list[Path] | None:
@@ -70,9 +72,12 @@ class ConsoleChannel:
                 command=command.lower(),
                 payload=payload.strip(),
             )
-        if text.isdigit() and 1 <= int(text) <= len(self._buttons):
+        choice = text[1:] if self._numbers_are_answers and text.startswith("#") else text
+        if self._numbers_are_answers and choice == text:
+            choice = ""  # a bare number is the answer itself; "#2" picks option 2
+        if choice.isdigit() and 1 <= int(choice) <= len(self._buttons):
             return Incoming(
-                CHANNEL, self.chat_id, Kind.BUTTON, button_id=self._buttons[int(text) - 1]
+                CHANNEL, self.chat_id, Kind.BUTTON, button_id=self._buttons[int(choice) - 1]
             )
         return Incoming(CHANNEL, self.chat_id, Kind.TEXT, text=line)
 
@@ -84,16 +89,20 @@ class ConsoleChannel:
             lines.append(f"(i) {reply.notice}")
         if reply.chosen:
             lines.append(f"> {reply.chosen}")
-        for outgoing in reply.files:
-            self.download_dir.mkdir(parents=True, exist_ok=True)
-            target = self.download_dir / outgoing.name
-            target.write_bytes(outgoing.data)
+        for outgoing in reply.files:  # personal data: private directory and files
+            self.download_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            target = self.download_dir / Path(outgoing.name).name
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(outgoing.data)
             lines.append(f"[PDF] {target}" + (f" — {outgoing.caption}" if outgoing.caption else ""))
         if reply.text:
             self._buttons = [button.id for button in reply.flat_buttons]
+            self._numbers_are_answers = reply.numbers_are_answers
+            marker = "#" if reply.numbers_are_answers else ""
             lines.append(reply.text)
             for number, button in enumerate(reply.flat_buttons, start=1):
-                lines.append(f"  [{number}] {button.label}")
+                lines.append(f"  [{marker}{number}] {button.label}")
         return "\n".join(lines)
 
     async def send(self, line: str) -> str:

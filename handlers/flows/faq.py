@@ -86,12 +86,12 @@ def on_button(ctx: Ctx, knowledge: KnowledgeStore, value: str) -> Reply:
     return menu(ctx)
 
 
-def ask(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> Reply:
-    """Answer a typed question, or say plainly that it was not understood."""
+def ask(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> tuple[Reply, bool]:
+    """Answer a typed question (True), or say plainly that it was not understood (False)."""
     match = knowledge.matcher().match(text, ctx.t.locale)
     if match.confident and match.entry is not None:
-        return answer(ctx, match.entry)
-    return not_understood(ctx, match)
+        return answer(ctx, match.entry), True
+    return not_understood(ctx, match), False
 
 
 def interrupt(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> Reply | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -185,15 +185,22 @@ def choice(
     async def all_options(ctx: Ctx) -> list[Button]:
         return buttons(ctx)
 
+    numeric = all(value.isdigit() for value, _ in options)
+
     async def ask(ctx: Ctx, page: int) -> Reply:
         opts = buttons(ctx)
         rows = [opts[i : i + columns] for i in range(0, len(opts), columns)]
         parts = (question,) if isinstance(question, str) else question
-        return _prompt(ctx, step, "\n\n".join(ctx.t._(part) for part in parts), rows)
+        reply = _prompt(ctx, step, "\n\n".join(ctx.t._(part) for part in parts), rows)
+        reply.numbers_are_answers = numeric
+        return reply
 
     async def take(ctx: Ctx, answer: Answer) -> Taken | Block:
         value = answer.choice
         values = [v for v, _ in options]
+        if value is None and numeric and answer.text.strip().isdigit():
+            typed = int(answer.text.strip())
+            value = str(min(typed, int(values[-1])))  # "5 times" is "3 times or more"
         if value is None and len(values) == 2 and {"yes", "no"} <= set(values):
             if is_yes(ctx.t, answer.text):
                 value = "yes"
@@ -598,7 +605,9 @@ async def _ask_tps(ctx: Ctx, page: int) -> Reply:
         )
     rows = paged(ctx.t, Step.TPS, options, page, columns=3)
     rows.append([Button(f"{Step.TPS}:any", ctx.t.C_("button", "No TPS yet"))])
-    return _prompt(ctx, Step.TPS, text, rows)
+    reply = _prompt(ctx, Step.TPS, text, rows)
+    reply.numbers_are_answers = True
+    return reply
 
 
 async def _take_tps(ctx: Ctx, answer: Answer) -> Taken | Block:
@@ -1105,7 +1114,7 @@ def _notes(ctx: Ctx, notes: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
 
 def _with(parts: Sequence[str], reply: Reply, chosen: str | None = None) -> Reply:
     text = "\n\n".join([p for p in parts if p] + [reply.text])
-    return Reply(text=text, buttons=reply.buttons, chosen=chosen, replace=reply.replace)
+    return replace(reply, text=text, chosen=chosen)
 
 
 async def handle(ctx: Ctx) -> Reply:

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from bot.app import App, build_app
 from bot.settings import get_settings
+from handlers.i18n import Translator
 from storage.crypto import generate_key
 from storage.db import Database, is_sqlite
 from storage.models import Base
@@ -72,6 +73,12 @@ def settings_factory(tmp_path: Path, database_url: str) -> Any:
         return get_settings(**values)
 
     return make
+
+
+@pytest.fixture
+def t(app: App) -> Translator:
+    """The Indonesian translator: what the applicant reads."""
+    return app.i18n.get("id")
 
 
 @pytest.fixture

@@ -16,6 +16,11 @@ from tests.factories import make_nik, years_before
 BUTTON = re.compile(r"^  \[(#?\d+)\] (.*)$", re.MULTILINE)
 
 
+def question_header(t: Translator, n: int) -> str:
+    """The header of question ``n`` of the registration, as the applicant sees it."""
+    return t._("Question {n} of {total}", n=n, total=23)
+
+
 @dataclass
 class Person:
     """A fictitious applicant."""
@@ -99,7 +104,7 @@ def bad_input_script(t: Translator, person: Person) -> list[tuple[str, str | lis
     """Every question gets bad input first (and the same question again), then a good answer."""
 
     def q(n: int) -> str:
-        return t._("Question {n} of {total}", n=n, total=23)
+        return question_header(t, n)
 
     return [
         ("747101170890000", ["15", q(1)]),
@@ -175,7 +180,7 @@ async def fill_registration(chat: Any, person: Person, *, submit: bool = True) -
     await chat.say(person.address)
     await chat.say(person.rt_rw)
     await chat.say(person.kecamatan)
-    if t._("Question {n} of {total}", n=9, total=23) in chat.last:
+    if question_header(t, 9) in chat.last:
         await chat.say(person.kelurahan)
     await chat.say(person.tps)
     await chat.say(person.education)
@@ -191,3 +196,6 @@ async def fill_registration(chat: Any, person: Person, *, submit: bool = True) -
     if submit:
         return await chat.press(t.C_("button", "Submit"))
     return chat.last
+
+
+q = question_header

@@ -17,11 +17,6 @@ from tests.dialog import ConsoleChat, Person, fill_registration
 from tests.telegram_chat import TelegramChat, running_bot
 
 
-@pytest.fixture
-def t(app: App) -> Translator:
-    return app.i18n.get("id")
-
-
 def jpeg(width: int = 1600, height: int = 1000, seed: int = 1) -> bytes:
     image = Image.new("RGB", (width, height), (seed * 40 % 255, 120, 200))
     for x in range(0, width, 50):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import App
@@ -10,11 +9,6 @@ from handlers.i18n import Translator
 from storage.models import Application, Consent, Conversation
 from tests.dialog import ConsoleChat, person_aged
 from tests.factories import make_nik
-
-
-@pytest.fixture
-def t(app: App) -> Translator:
-    return app.i18n.get("id")
 
 
 async def stored_blobs(app: App) -> str:

@@ -7,22 +7,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from bot.app import App, build_app
 from handlers.i18n import Translator
-from tests.dialog import ConsoleChat, Person
+from tests.dialog import ConsoleChat, Person, q
 from tests.telegram_chat import TelegramChat, running_bot
-
-
-@pytest.fixture
-def t(app: App) -> Translator:
-    return app.i18n.get("id")
-
-
-def q(t: Translator, n: int) -> str:
-    return t._("Question {n} of {total}", n=n, total=23)
 
 
 async def test_menu_by_category(app: App, t: Translator) -> None:

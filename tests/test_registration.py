@@ -17,19 +17,11 @@ from tests.dialog import (
     bad_input_script,
     fill_registration,
     person_aged,
+    q,
     run_script,
     summary_fragments,
 )
 from tests.factories import make_nik
-
-
-@pytest.fixture
-def t(app: App) -> Translator:
-    return app.i18n.get("id")
-
-
-def q(t: Translator, n: int) -> str:
-    return t._("Question {n} of {total}", n=n, total=23)
 
 
 async def count(app: App, model: Any) -> int:

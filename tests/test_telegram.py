@@ -8,17 +8,15 @@ import pytest
 
 from bot.app import App, build_app
 from handlers.i18n import Translator
-from tests.dialog import Person, bad_input_script, fill_registration, run_script, summary_fragments
+from tests.dialog import (
+    Person,
+    bad_input_script,
+    fill_registration,
+    q,
+    run_script,
+    summary_fragments,
+)
 from tests.telegram_chat import TelegramChat, running_bot
-
-
-@pytest.fixture
-def t(app: App) -> Translator:
-    return app.i18n.get("id")
-
-
-def q(t: Translator, n: int) -> str:
-    return t._("Question {n} of {total}", n=n, total=23)
 
 
 async def test_commands_are_registered_in_both_languages(app: App) -> None:

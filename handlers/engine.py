@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from handlers.context import Ctx
 from handlers.faq import KnowledgeStore
-from handlers.flows import documents, eligibility, faq, registration
+from handlers.flows import documents, eligibility, faq, privacy, registration
 from handlers.i18n import N_, I18n
 from handlers.messages import Button, Incoming, Kind, Reply
 from handlers.period import Period
@@ -39,6 +39,8 @@ COMMANDS = (
     "ceksyarat",
     "ubah",
     "batal",
+    "datasaya",
+    "hapus",
     "bantuan",
     "bahasa",
 )
@@ -49,6 +51,8 @@ COMMAND_DESCRIPTIONS = {
     "dokumen": N_("Send your documents"),
     "tanya": N_("Ask a question about KPPS"),
     "ceksyarat": N_("Check whether you meet the requirements"),
+    "datasaya": N_("See the data we hold about you"),
+    "hapus": N_("Delete your data"),
     "ubah": N_("Review and change your answers"),
     "batal": N_("Cancel your registration draft"),
     "bantuan": N_("Help"),
@@ -205,6 +209,8 @@ class Engine:
                 return await self._set_language(ctx, value)
             if prefix == "menu":
                 return await self._command(ctx, value, "")
+            if prefix == "privacy":
+                return await privacy.on_button(ctx, value)
             if prefix == "faq" and self.knowledge is not None:
                 reply = faq.on_button(ctx, self.knowledge, value)
                 return await self._resume(ctx, reply) if value.startswith("q:") else reply
@@ -321,6 +327,10 @@ class Engine:
                         "You have no registration in progress, so there is nothing to cancel."
                     )
                 )
+            case "datasaya":
+                return await privacy.my_data(ctx)
+            case "hapus":
+                return privacy.ask_delete(ctx)
             case "bantuan":
                 return await self._help(ctx)
             case "bahasa":

@@ -221,6 +221,11 @@ class Store:
         )
         await self.session.flush()
 
+    async def delete_consents(self, channel: str, chat_id: str) -> None:
+        await self.session.execute(
+            delete(Consent).where(Consent.channel == channel, Consent.chat_id == chat_id)
+        )
+
     async def consents_of(self, channel: str, chat_id: str) -> list[tuple[str, str, bool]]:
         rows = await self.session.execute(
             select(Consent.purpose, Consent.version, Consent.granted)

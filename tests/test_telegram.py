@@ -32,6 +32,8 @@ async def test_commands_are_registered_in_both_languages(app: App) -> None:
             "ceksyarat",
             "ubah",
             "batal",
+            "datasaya",
+            "hapus",
             "bantuan",
             "bahasa",
         ]

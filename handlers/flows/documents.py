@@ -94,6 +94,13 @@ def progress(
     return done, len(needed)
 
 
+def forget(ctx: Ctx) -> None:
+    """Leave the documents flow (its application is being deleted)."""
+    if ctx.conv.flow == FLOW:
+        ctx.conv.flow = ctx.conv.step = None
+    ctx.conv.data.pop("doc_kind", None)
+
+
 async def _application(ctx: Ctx) -> ApplicationInfo | None:
     if ctx.conv.application_id is None:
         return None

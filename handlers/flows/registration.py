@@ -1077,14 +1077,20 @@ def _blocked_prompt(ctx: Ctx) -> Reply:
     )
 
 
-async def summary_text(ctx: Ctx) -> str:
-    lines = [ctx.t._("Please check your answers:")]
+async def summary_text(ctx: Ctx, answers: dict[str, Any] | None = None) -> str:
+    return ctx.t._("Please check your answers:") + "\n" + await answers_text(ctx, answers)
+
+
+async def answers_text(ctx: Ctx, answers: dict[str, Any] | None = None) -> str:
+    """Every answer, by group, as the applicant gave it (the NIK masked)."""
+    answers = ctx.answers if answers is None else answers
+    lines = []
     for group, steps in GROUPS.items():
         lines.append("")
         lines.append(ctx.t._(GROUP_TITLES[group]))
         for step in steps:
             question = BY_STEP[step.value]
-            value = ctx.answers.get(step.value, ...)
+            value = answers.get(step.value, ...)
             shown = "—" if value is ... else await question.show(ctx, value)
             lines.append(f"• {ctx.t._(question.label)}: {shown}")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from typing import Any
 from babel.dates import format_date
 
 from handlers.i18n import Translator
-from handlers.messages import Incoming, Reply
+from handlers.messages import Incoming
 from handlers.period import Period
 from storage.files import FileStore
 from storage.repositories import ConversationState, Store
@@ -27,10 +27,11 @@ class Ctx:
     files: FileStore | None = None
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Set by the engine: a text that may be a question typed in the middle of a flow gets
-    # its answer (or None when it is not a question the bot can answer confidently).
-    question_hook: Callable[[str], Reply | None] | None = None
+    # its answer, ending with a note that the flow goes on (None when it is not a question
+    # the bot can answer confidently). The caller puts it before the flow's question.
+    question_hook: Callable[[str], str | None] | None = None
 
-    def answer_question(self, text: str) -> Reply | None:
+    def answer_question(self, text: str) -> str | None:
         return self.question_hook(text) if self.question_hook and text else None
 
     @property

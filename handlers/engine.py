@@ -245,8 +245,7 @@ class Engine:
         current = await self._flow_prompt(ctx)
         if current is None:
             return reply
-        text = f"{reply.text}\n\n{ctx.t._('Now, back to where we were:')}\n\n{current.text}"
-        return replace(current, text=text, chosen=reply.chosen)
+        return replace(current.prefixed(faq.back_to_flow(ctx, reply.text)), chosen=reply.chosen)
 
     async def _flow_prompt(self, ctx: Ctx) -> Reply | None:
         if ctx.conv.flow == registration.FLOW and ctx.conv.step:
@@ -500,8 +499,4 @@ def _snapshot(conv: ConversationState) -> tuple[object, ...]:
 
 
 def _prefixed(text: str, reply: Reply, chosen: str | None = None) -> Reply:
-    return replace(
-        reply,
-        text=f"{text}\n\n{reply.text}" if reply.text else text,
-        chosen=chosen or reply.chosen,
-    )
+    return replace(reply.prefixed(text), chosen=chosen or reply.chosen)

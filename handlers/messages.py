@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -99,3 +99,8 @@ class Reply:
     @property
     def flat_buttons(self) -> list[Button]:
         return [button for row in self.buttons for button in row]
+
+    def prefixed(self, *parts: str) -> Reply:
+        """A copy with ``parts`` (paragraphs) before the text; buttons and hints kept."""
+        text = "\n\n".join([part for part in parts if part] + ([self.text] if self.text else []))
+        return replace(self, text=text)

@@ -134,7 +134,7 @@ async def start(ctx: Ctx, intro: str | None = None) -> Reply:
     ctx.conv.data.pop("doc_kind", None)
     reply = await _checklist(ctx, application)
     if intro:
-        reply.text = f"{intro}\n\n{reply.text}"
+        reply = reply.prefixed(intro)
     return reply
 
 
@@ -195,8 +195,8 @@ def _upload_prompt(ctx: Ctx, spec: DocumentSpec) -> Reply:
     return Reply(text=text, buttons=[[Button("doc:back", ctx.t.C_("button", "Back to the list"))]])
 
 
-async def prompt(ctx: Ctx) -> Reply:
-    application = await _application(ctx)
+async def prompt(ctx: Ctx, application: ApplicationInfo | None = None) -> Reply:
+    application = application or await _application(ctx)
     if application is None:
         ctx.conv.flow = ctx.conv.step = None
         return await start(ctx)
@@ -231,41 +231,34 @@ async def handle(ctx: Ctx) -> Reply:
     if incoming.attachments:
         spec = _spec(ctx, ctx.conv.data.get("doc_kind"))
         if ctx.conv.step != Step.UPLOAD or spec is None:
-            return _with(
+            checklist = await _checklist(ctx, application)
+            return checklist.prefixed(
                 ctx.t._(
                     "Which document is this? Please choose it in the list first, then send "
                     "the file again."
-                ),
-                await _checklist(ctx, application),
+                )
             )
         return await _upload(ctx, application, spec, incoming.attachments)
-    current = await prompt(ctx)
+    current = await prompt(ctx, application)
     if incoming.kind in UNSUITABLE:
         what = ctx.t._(UNSUITABLE[incoming.kind])
-        return _with(
+        return current.prefixed(
             ctx.t._(
                 "I cannot use {what} as a document. Please send a photo or a PDF file of the "
                 "document.",
                 what=what,
-            ),
-            current,
+            )
         )
     if incoming.kind is Kind.TEXT and (faq := ctx.answer_question(incoming.text)):
-        return _with(faq.text + "\n\n" + ctx.t._("Now, back to where we were:"), current)
+        return current.prefixed(faq)
     if ctx.conv.step == Step.UPLOAD:
-        return _with(
+        return current.prefixed(
             ctx.t._(
                 "I am waiting for a file: please send a photo or a PDF (use the paperclip "
                 "icon), or press \u201cBack to the list\u201d."
-            ),
-            current,
+            )
         )
-    return _with(ctx.t._("Please choose a document below."), current)
-
-
-def _with(text: str, reply: Reply) -> Reply:
-    reply.text = f"{text}\n\n{reply.text}"
-    return reply
+    return current.prefixed(ctx.t._("Please choose a document below."))
 
 
 async def _on_button(ctx: Ctx, application: ApplicationInfo, value: str) -> Reply:
@@ -281,17 +274,14 @@ async def _on_button(ctx: Ctx, application: ApplicationInfo, value: str) -> Repl
         ctx.conv.data.pop("doc_kind", None)
         return await _checklist(ctx, application)
     if action == "forms":
-        reply = await _checklist(ctx, application)
-        reply.files = await forms(ctx, application)
-        reply.text = (
+        reply = (await _checklist(ctx, application)).prefixed(
             ctx.t._(
                 "Here are your forms, filled in with your data. Print them, sign them (with a "
                 "meterai where the PPS asks for one), then photograph or scan them and send "
                 "them back here."
             )
-            + "\n\n"
-            + reply.text
         )
+        reply.files = await forms(ctx, application)
         return reply
     if action == "done":
         ctx.conv.flow = ctx.conv.step = None
@@ -350,7 +340,7 @@ async def _upload(
     try:
         data, checked = await _check(ctx, spec, attachments)
     except InvalidAnswer as error:
-        return _with(ctx.t._(error.msgid, **error.params), _upload_prompt(ctx, spec))
+        return _upload_prompt(ctx, spec).prefixed(ctx.t._(error.msgid, **error.params))
     if ctx.files is None:
         raise RuntimeError("no file store configured")
     rule = rule_for(spec)
@@ -377,7 +367,7 @@ async def _upload(
     ctx.conv.step = Step.CHECKLIST.value
     ctx.conv.data.pop("doc_kind", None)
     received = ctx.t._("Thank you, your {document} has been received.", document=spec.name)
-    return _with(received, await _checklist(ctx, application))
+    return (await _checklist(ctx, application)).prefixed(received)
 
 
 async def forms(ctx: Ctx, application: ApplicationInfo) -> list[OutgoingFile]:

@@ -161,17 +161,15 @@ async def handle(ctx: Ctx) -> Reply:
         if owner != FLOW:
             return Reply(notice=ctx.t._("That button belongs to an earlier question."))
     elif incoming.kind is not Kind.TEXT:
-        return _again(ctx, ctx.t._("Please answer with text or a button."), current)
+        return current.prefixed(ctx.t._("Please answer with text or a button."))
     text = incoming.text.strip()
     if step == Step.AGE:
         try:
             answers["age"] = _age(ctx, text)
         except InvalidAnswer as error:
             if faq := ctx.answer_question(text):
-                return _again(
-                    ctx, faq.text + "\n\n" + ctx.t._("Now, back to where we were:"), current
-                )
-            return _again(ctx, ctx.t._(error.msgid, **error.params), current)
+                return current.prefixed(faq)
+            return current.prefixed(ctx.t._(error.msgid, **error.params))
         return await _advance(ctx, CHECKS[0].step)
     check = BY_STEP[step]
     if value is None:
@@ -182,8 +180,8 @@ async def handle(ctx: Ctx) -> Reply:
             value = "yes" if is_yes(ctx.t, text) else "no" if is_no(ctx.t, text) else None
     if value not in {v for v, _ in check.options}:
         if faq := ctx.answer_question(text):
-            return _again(ctx, faq.text + "\n\n" + ctx.t._("Now, back to where we were:"), current)
-        return _again(ctx, ctx.t._("Please choose one of the buttons below."), current)
+            return current.prefixed(faq)
+        return current.prefixed(ctx.t._("Please choose one of the buttons below."))
     answers[step] = value
     index = CHECKS.index(check)
     if index + 1 < len(CHECKS):
@@ -192,10 +190,6 @@ async def handle(ctx: Ctx) -> Reply:
         reply = await _verdict(ctx, answers)
     reply.chosen = next((b.label for b in current.flat_buttons if b.id.endswith(f":{value}")), None)
     return reply
-
-
-def _again(ctx: Ctx, text: str, current: Reply) -> Reply:
-    return Reply(text=f"{text}\n\n{current.text}", buttons=current.buttons)
 
 
 async def _advance(ctx: Ctx, step: Step) -> Reply:

@@ -94,7 +94,12 @@ def ask(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> tuple[Reply, bool]:
     return not_understood(ctx, match), False
 
 
-def interrupt(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> Reply | None:
+def back_to_flow(ctx: Ctx, answer_text: str) -> str:
+    """An answer given in the middle of a flow, announcing that the flow's question follows."""
+    return f"{answer_text}\n\n{ctx.t._('Now, back to where we were:')}"
+
+
+def interrupt(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> str | None:
     """A question typed where a flow expected an answer: the answer, or None to carry on."""
     matcher = knowledge.matcher()
     if not matcher.is_question(text):
@@ -102,5 +107,4 @@ def interrupt(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> Reply | None:
     match = matcher.match(text, ctx.t.locale)
     if not (match.confident and match.entry is not None):
         return None
-    text = render_answer(match.entry, ctx.t.locale, ctx.period, today=ctx.today)
-    return Reply(text=text)
+    return back_to_flow(ctx, render_answer(match.entry, ctx.t.locale, ctx.period, today=ctx.today))

@@ -112,8 +112,16 @@ class Block:
     fix: Step = Step.NIK
 
 
+@dataclass(frozen=True)
+class Goto:
+    """Go straight to another question (redoing it), with a short note."""
+
+    step: Step
+    msgid: str
+
+
 AskFn = Callable[[Ctx, int], Awaitable[Reply]]
-TakeFn = Callable[[Ctx, Answer], Awaitable["Taken | Block"]]
+TakeFn = Callable[[Ctx, Answer], Awaitable["Taken | Block | Goto"]]
 ShowFn = Callable[[Ctx, Any], Awaitable[str]]
 OptionsFn = Callable[[Ctx], Awaitable[list[Button]]]
 
@@ -323,9 +331,9 @@ async def _ask_birth_date(ctx: Ctx, page: int) -> Reply:
     )
 
 
-async def _take_birth_date(ctx: Ctx, answer: Answer) -> Taken | Block:
+async def _take_birth_date(ctx: Ctx, answer: Answer) -> Taken | Block | Goto:
     if answer.choice == "fix_nik":
-        return Block(N_("Let's correct your NIK first."), fix=Step.NIK, params={"_direct": True})
+        return Goto(Step.NIK, N_("Let's correct your NIK first."))
     birth = parse_date(answer.text, today=ctx.today)
     nik = _nik(ctx)
     if not nik.matches_birth_date(birth):
@@ -945,13 +953,6 @@ for _question in QUESTIONS:
 # -- running the flow -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Goto:
-    """Go straight to another question (redoing it)."""
-
-    step: Step
-
-
 def next_step(ctx: Ctx) -> Step:
     redo = ctx.conv.data.get("redo", [])
     for step in ORDER:
@@ -1119,8 +1120,7 @@ def _notes(ctx: Ctx, notes: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 def _with(parts: Sequence[str], reply: Reply, chosen: str | None = None) -> Reply:
-    text = "\n\n".join([p for p in parts if p] + [reply.text])
-    return replace(reply, text=text, chosen=chosen)
+    return replace(reply.prefixed(*parts), chosen=chosen)
 
 
 async def handle(ctx: Ctx) -> Reply:
@@ -1144,7 +1144,7 @@ async def handle(ctx: Ctx) -> Reply:
             reply = await prompt(ctx, page)
             reply.replace = True
             return reply
-        chosen = _label_of(incoming.button_id, current, None)
+        chosen = next((b.label for b in current.flat_buttons if b.id == incoming.button_id), None)
     elif incoming.kind not in (Kind.TEXT, Kind.CONTACT):
         return _with([_unreadable(ctx, incoming.kind)], current)
     text = incoming.text.strip()
@@ -1179,10 +1179,6 @@ async def handle(ctx: Ctx) -> Reply:
     return await _on_question(ctx, question, Answer(text, value, incoming.kind), current, chosen)
 
 
-def _label_of(button_id: str, reply: Reply, default: str | None) -> str | None:
-    return next((b.label for b in reply.flat_buttons if b.id == button_id), default)
-
-
 KIND_NAMES = {
     Kind.PHOTO: N_("a photo"),
     Kind.DOCUMENT: N_("a file"),
@@ -1205,13 +1201,8 @@ def _unreadable(ctx: Ctx, kind: Kind) -> str:
 
 def _choose_below(ctx: Ctx, current: Reply) -> Reply:
     if ctx.incoming.kind is Kind.TEXT and (faq := ctx.answer_question(ctx.incoming.text)):
-        return resume(ctx, faq, current)
+        return _with([faq], current)
     return _with([ctx.t._("Please choose one of the buttons below.")], current)
-
-
-def resume(ctx: Ctx, interruption: Reply, current: Reply) -> Reply:
-    """An answer to a question asked mid-flow, then the flow's question again."""
-    return _with([interruption.text, ctx.t._("Now, back to where we were:")], current)
 
 
 async def _on_consent(ctx: Ctx, value: str | None, current: Reply, chosen: str | None) -> Reply:
@@ -1255,17 +1246,17 @@ async def _on_question(
         ctx.conv.step = next_step(ctx).value
         return _with([], await prompt(ctx), chosen)
     if question.free and answer.choice is None and (faq := ctx.answer_question(answer.text)):
-        return resume(ctx, faq, current)
+        return _with([faq], current)
     try:
         outcome = await question.take(ctx, answer)
     except InvalidAnswer as error:
         if answer.choice is None and (faq := ctx.answer_question(answer.text)):
-            return resume(ctx, faq, current)
+            return _with([faq], current)
         return _with([ctx.t._(error.msgid, **error.params)], current)
+    if isinstance(outcome, Goto):
+        _redo(ctx, [outcome.step], keep_pending=True)
+        return _with([ctx.t._(outcome.msgid)], await prompt(ctx), chosen)
     if isinstance(outcome, Block):
-        if outcome.params.get("_direct"):
-            _redo(ctx, [outcome.fix], keep_pending=True)
-            return _with([ctx.t._(outcome.msgid)], await prompt(ctx), chosen)
         ctx.conv.data["block"] = {
             "msgid": outcome.msgid,
             "params": outcome.params,

@@ -16,7 +16,7 @@ from storage.db import Database
 from storage.files import FileStore, LocalFileStore
 from storage.importers import import_tps, import_wilayah
 from storage.migrate import upgrade
-from storage.repositories import Store
+from storage.repositories import MetaRepo, Repos
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +46,22 @@ def make_crypto(settings: Settings) -> Crypto:
     return Crypto(load_or_create_key_file(settings.key_file))
 
 
-async def open_database(settings: Settings) -> Database:
+async def open_database(settings: Settings, crypto: Crypto) -> Database:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
-    await upgrade(db)
+    await upgrade(db, crypto=crypto)
     return db
 
 
 async def load_demo_data(db: Database, settings: Settings, crypto: Crypto) -> bool:
     """Load the Kota Kendari demo wilayah and TPS once, through the admin importers."""
     async with db.transaction() as session:
-        if await Store(session, crypto, settings.wilayah_edition).get_meta(DEMO_MARK):
+        if await MetaRepo(session).get(DEMO_MARK):
             return False
     await import_wilayah(db, DEMO_WILAYAH, edition=settings.wilayah_edition)
     await import_tps(db, DEMO_TPS, edition=settings.wilayah_edition)
     async with db.transaction() as session:
-        await Store(session, crypto, settings.wilayah_edition).set_meta(DEMO_MARK, "1")
+        await MetaRepo(session).set(DEMO_MARK, "1")
     log.info("demo data for Kota Kendari loaded")
     return True
 
@@ -70,11 +70,11 @@ async def delete_application(app: App, reg_number: str) -> bool:
     """Delete an application with its documents (rows, then files no longer referenced), e.g.
     on the applicant's request (UU 27/2022 Pasal 8). False if there is no such application."""
     async with app.db.transaction() as session:
-        store = Store(session, app.crypto, app.settings.wilayah_edition)
-        application_id = await store.application_by_number(app.period.code, reg_number)
+        repos = Repos(session, app.crypto, app.settings.wilayah_edition)
+        application_id = await repos.applications.id_by_number(app.period.code, reg_number)
         if application_id is None:
             return False
-        orphaned = await store.delete_application(application_id)
+        orphaned = await repos.applications.delete(application_id)
     for key in orphaned:
         await app.files.delete(key)
     log.info("application %s deleted with %d files", reg_number, len(orphaned))
@@ -83,7 +83,7 @@ async def delete_application(app: App, reg_number: str) -> bool:
 
 async def build_app(settings: Settings, *, today: date | None = None) -> App:
     crypto = make_crypto(settings)
-    db = await open_database(settings)
+    db = await open_database(settings, crypto)
     if settings.load_demo_data:
         await load_demo_data(db, settings, crypto)
     period = load_period(settings.period_file, today or date.today())

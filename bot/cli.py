@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bot.app import App, build_app, delete_application, open_database
+from bot.app import App, build_app, delete_application, make_crypto, open_database
 from bot.logging_setup import setup_logging
 from bot.settings import Settings, get_settings
 from handlers.faq import KnowledgeError, load_knowledge
@@ -93,7 +93,7 @@ def db_upgrade() -> None:
     settings = _settings()
 
     async def body() -> None:
-        db = await open_database(settings)
+        db = await open_database(settings, make_crypto(settings))
         await db.dispose()
 
     asyncio.run(body())
@@ -109,7 +109,7 @@ def _import(
     settings = _settings()
 
     async def body() -> ImportResult:
-        db = await open_database(settings)
+        db = await open_database(settings, make_crypto(settings))
         try:
             with Progress(
                 TextColumn(label),

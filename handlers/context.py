@@ -1,42 +1,107 @@
-"""What a flow step sees while handling one incoming message."""
+"""What a flow sees while handling one incoming message: the actor, the conversation, the
+repositories of this unit of work, and a few services of the engine (the current flow, its
+question asked again, the FAQ for a question typed mid-flow)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 
-from handlers.i18n import Translator
-from handlers.messages import Incoming
+from handlers.errors import UserFacingError
+from handlers.faq import KnowledgeStore
+from handlers.i18n import I18n, Translator
+from handlers.messages import Incoming, Option, Reply
 from handlers.period import Period
+from storage.domain import Actor, ApplicationInfo, ConversationState
 from storage.files import FileStore
-from storage.repositories import ConversationState, Store
+from storage.repositories import Repos
+
+if TYPE_CHECKING:
+    from handlers.flows.base import Flow, Registry
+
+_UNSET: Any = object()
 
 
 @dataclass
 class Ctx:
-    store: Store
+    repos: Repos
+    actor: Actor
     conv: ConversationState
     t: Translator
+    i18n: I18n
     period: Period
     now: datetime
     incoming: Incoming
+    flows: Registry
     files: FileStore | None = None
+    knowledge: KnowledgeStore | None = None
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # The option of the last question that was pressed or typed (None for other input).
+    choice: Option | None = None
     # Set by the engine: a text that may be a question typed in the middle of a flow gets
     # its answer, ending with a note that the flow goes on (None when it is not a question
     # the bot can answer confidently). The caller puts it before the flow's question.
     question_hook: Callable[[str], str | None] | None = None
+    _application: Any = field(default=_UNSET, repr=False)
 
     def answer_question(self, text: str) -> str | None:
         return self.question_hook(text) if self.question_hook and text else None
 
     @property
-    def answers(self) -> dict[str, Any]:
-        return self.conv.data.setdefault("a", {})
+    def flow(self) -> Flow | None:
+        """The current flow (None at the menu)."""
+        return self.flows.get(self.conv.flow)
+
+    def slot(self, flow: str) -> dict[str, Any]:
+        """The state a flow keeps between messages (encrypted at rest)."""
+        return self.conv.data.setdefault(flow, {})
+
+    def enter(self, flow: Flow) -> None:
+        """Make ``flow`` the current flow, leaving the one before."""
+        current = self.flow
+        if current is not None and current is not flow:
+            current.leave(self)
+        self.conv.flow = flow.name
+
+    async def resume(self, *parts: str, chosen: str | None = None) -> Reply | None:
+        """The current flow's question with ``parts`` before it (None outside a flow)."""
+        current = self.flow
+        prompt = await current.prompt(self) if current is not None else None
+        if prompt is None:
+            return None
+        reply = prompt.prefixed(*parts)
+        reply.chosen = chosen or reply.chosen
+        return reply
+
+    async def person_id(self) -> int:
+        """The actor's stored person (stored now if it was not yet)."""
+        self.actor = await self.repos.people.ensure(self.actor)
+        self.conv.identity_id = self.actor.identity_id
+        assert self.actor.person_id is not None
+        return self.actor.person_id
+
+    async def application(self) -> ApplicationInfo | None:
+        """The actor's application in this recruitment period (read once per message)."""
+        if self._application is _UNSET:
+            self._application = await self.repos.applications.of_person(
+                self.actor.person_id, self.period.code
+            )
+        application: ApplicationInfo | None = self._application
+        return application
+
+    def forget_application(self) -> None:
+        self._application = None
+
+    def set_application(self, application: ApplicationInfo) -> None:
+        self._application = application
+
+    def error(self, error: UserFacingError) -> str:
+        """A user-facing error in the user's language: the one place they are translated."""
+        return self.t._(error.msgid, **error.params)
 
     @property
     def today(self) -> date:

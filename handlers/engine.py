@@ -1,9 +1,11 @@
 """The conversation engine: one transaction per incoming message, state in the database.
 
-``Engine.handle`` claims the delivery (a redelivered update is dropped), loads the chat's
-state under a lock, routes global commands and buttons, lets the current flow answer, saves
-the state and commits — all or nothing. A conflicting concurrent write is retried; any other
-error is logged with a short id and the user gets a polite message carrying that id.
+``Engine.handle`` claims the delivery (a redelivered update is dropped), resolves the actor
+(person, role, scope) and loads the chat's state under a lock, turns typed text that names a
+shown option into that option, routes by the flow registry (commands, button namespaces, the
+current flow), saves the state and commits — all or nothing. A conflicting concurrent write is
+retried; any other error is logged with a short id and the user gets a polite message
+carrying that id. The engine knows no flow by name.
 """
 
 from __future__ import annotations
@@ -13,56 +15,29 @@ import json
 import logging
 import secrets
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from handlers import choices
 from handlers.context import Ctx
+from handlers.errors import UserFacingError
 from handlers.faq import KnowledgeStore
-from handlers.flows import documents, eligibility, faq, privacy, registration
-from handlers.i18n import N_, I18n
-from handlers.messages import Button, Incoming, Kind, Reply
+from handlers.flows import FLOWS
+from handlers.flows.base import Flow, Registry, stale
+from handlers.i18n import I18n
+from handlers.messages import Expect, Incoming, Kind, Option, Reply
 from handlers.period import Period
 from storage.crypto import Crypto
 from storage.db import Database
+from storage.domain import ConversationState, Role
 from storage.files import FileStore
-from storage.repositories import ConcurrencyConflict, ConversationState, Store
+from storage.repositories import ConcurrencyConflict, Repos
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (
-    "start",
-    "daftar",
-    "status",
-    "dokumen",
-    "tanya",
-    "ceksyarat",
-    "ubah",
-    "batal",
-    "datasaya",
-    "hapus",
-    "bantuan",
-    "bahasa",
-)
-COMMAND_DESCRIPTIONS = {
-    "start": N_("Start and see the menu"),
-    "daftar": N_("Register as a KPPS member"),
-    "status": N_("Check your registration"),
-    "dokumen": N_("Send your documents"),
-    "tanya": N_("Ask a question about KPPS"),
-    "ceksyarat": N_("Check whether you meet the requirements"),
-    "datasaya": N_("See the data we hold about you"),
-    "hapus": N_("Delete your data"),
-    "ubah": N_("Review and change your answers"),
-    "batal": N_("Cancel your registration draft"),
-    "bantuan": N_("Help"),
-    "bahasa": N_("Change language"),
-}
-LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
-STATUS_NAMES = {
-    "submitted": N_("submitted, waiting for the PPS administrative check"),
-}
 RETRIES = 5
+MAX_TYPED = 1000  # longer text is not matched against options (the flow explains the limit)
 
 
 def _now() -> datetime:
@@ -81,6 +56,7 @@ class Engine:
         files: FileStore | None = None,
         knowledge: KnowledgeStore | None = None,
         clock: Callable[[], datetime] = _now,
+        flows: Iterable[Flow] | None = None,
     ) -> None:
         self.db = db
         self.crypto = crypto
@@ -90,14 +66,17 @@ class Engine:
         self.files = files
         self.knowledge = knowledge
         self.clock = clock
+        self.registry = Registry(FLOWS if flows is None else flows)
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
 
-    def command_menu(self, locale: str | None = None) -> list[tuple[str, str]]:
-        """(command, description) pairs for a platform's command menu."""
+    def command_menu(
+        self, locale: str | None = None, role: Role = Role.APPLICANT
+    ) -> list[tuple[str, str]]:
+        """(command, description) pairs for a platform's command menu, for one role."""
         t = self.i18n.get(locale)
-        return [(name, t._(COMMAND_DESCRIPTIONS[name])) for name in COMMANDS]
+        return [(c.name, t._(c.description)) for c in self.registry.commands(role)]
 
     async def handle(self, incoming: Incoming) -> Reply | None:
         """Answer one incoming message; None if it was a duplicate delivery."""
@@ -164,321 +143,120 @@ class Engine:
     async def _transaction(
         self, incoming: Incoming, after_commit: list[Callable[[], Awaitable[None]]]
     ) -> Reply | None:
-        async with self.db.transaction() as session:
-            store = Store(session, self.crypto, self.edition)
-            if incoming.update_id is not None and not await store.claim_update(
-                incoming.channel, incoming.update_id
-            ):
-                log.info("duplicate delivery dropped")
-                return None
-            conv = await store.load_conversation(incoming.channel, incoming.chat_id)
-            ctx = Ctx(
-                store=store,
-                conv=conv,
-                t=self.i18n.get(conv.locale),
-                period=self.period,
-                now=self.clock(),
-                incoming=incoming,
-                files=self.files,
-                after_commit=after_commit,
-            )
-            if self.knowledge is not None:
-                knowledge = self.knowledge
-                ctx.question_hook = lambda text: faq.interrupt(ctx, knowledge, text)
-            before = _snapshot(conv)
-            reply = await self._route(ctx)
-            deleted = ctx.conv.data.pop("deleted", False)
-            if not deleted and _snapshot(ctx.conv) != before:
-                await store.save_conversation(ctx.conv)
-            return reply
-
-    async def _route(self, ctx: Ctx) -> Reply:
-        incoming = ctx.incoming
-        if not incoming.private:
+        if not incoming.private:  # nothing is read or stored about a group chat
             return Reply(
-                text=ctx.t._(
+                text=self.i18n.get(None)._(
                     "I only handle registrations in a private chat, to protect your data. "
                     "Please send me a direct message."
                 )
             )
-        if incoming.kind is Kind.COMMAND:
-            return await self._command(ctx, incoming.command, incoming.payload)
-        if incoming.kind is Kind.BUTTON:
-            prefix, _, value = incoming.button_id.partition(":")
-            if prefix == "lang":
-                return await self._set_language(ctx, value)
-            if prefix == "menu":
-                return await self._command(ctx, value, "")
-            if prefix == "privacy":
-                return await privacy.on_button(ctx, value)
-            if prefix == "faq" and self.knowledge is not None:
-                reply = faq.on_button(ctx, self.knowledge, value)
-                return await self._resume(ctx, reply) if value.startswith("q:") else reply
-            if prefix == "doc" and ctx.conv.flow is None and ctx.conv.application_id:
-                ctx.conv.flow = documents.FLOW  # a button of an earlier checklist
-        if incoming.attachments and ctx.conv.flow is None:
-            if not ctx.conv.application_id:
-                return await documents.start(ctx)  # "documents come after registering"
-            ctx.conv.flow = documents.FLOW
-        if ctx.conv.flow == registration.FLOW:
-            return await registration.handle(ctx)
-        if ctx.conv.flow == documents.FLOW:
-            return await documents.handle(ctx)
-        if ctx.conv.flow == eligibility.FLOW:
-            return await eligibility.handle(ctx)
-        if incoming.kind is Kind.BUTTON:
-            return Reply(
-                notice=ctx.t._("That button is no longer active. Please use the menu below.")
+        async with self.db.transaction() as session:
+            repos = Repos(session, self.crypto, self.edition)
+            if incoming.update_id is not None and not await repos.deliveries.claim(
+                incoming.channel, incoming.update_id
+            ):
+                log.info("duplicate delivery dropped")
+                return None
+            actor = await repos.people.resolve(incoming.channel, incoming.chat_id)
+            conv = await repos.conversations.load(actor.identity_id)
+            ctx = Ctx(
+                repos=repos,
+                actor=actor,
+                conv=conv,
+                t=self.i18n.get(conv.locale),
+                i18n=self.i18n,
+                period=self.period,
+                now=self.clock(),
+                incoming=incoming,
+                flows=self.registry,
+                files=self.files,
+                knowledge=self.knowledge,
+                after_commit=after_commit,
             )
-        if incoming.kind is Kind.TEXT and self.knowledge is not None:
-            text = incoming.text.strip()[:1000]
-            matcher = self.knowledge.matcher()
-            if matcher.is_question(text):
-                return faq.ask(ctx, self.knowledge, text)[0]
-            match = matcher.match(text, ctx.t.locale)
-            if match.confident and match.entry is not None:
-                return faq.answer(ctx, match.entry)
-        return await self._welcome(ctx, first=False)
-
-    async def _resume(self, ctx: Ctx, reply: Reply) -> Reply:
-        """After an answer given in the middle of a flow, ask the flow's question again."""
-        current = await self._flow_prompt(ctx)
-        if current is None:
+            ctx.question_hook = lambda text: self.registry.side_answer(ctx, text)
+            before = _snapshot(conv)
+            reply = await self._route(ctx)
+            if reply.text:  # a new message: its options are what typed input is matched to
+                conv.choices = _remember(reply)
+            if not conv.deleted and _snapshot(conv) != before:
+                await ctx.person_id()  # the chat's person is stored with its first state
+                await repos.conversations.save(conv)
             return reply
-        return replace(current.prefixed(faq.back_to_flow(ctx, reply.text)), chosen=reply.chosen)
 
-    async def _flow_prompt(self, ctx: Ctx) -> Reply | None:
-        if ctx.conv.flow == registration.FLOW and ctx.conv.step:
-            return await registration.prompt(ctx)
-        if ctx.conv.flow == documents.FLOW:
-            return await documents.prompt(ctx)
-        if ctx.conv.flow == eligibility.FLOW:
-            return await eligibility.prompt(ctx)
-        return None
+    async def _route(self, ctx: Ctx) -> Reply:
+        incoming = ctx.incoming
+        if incoming.kind is Kind.TEXT:
+            incoming = ctx.incoming = self._typed_choice(ctx, incoming)
+        try:
+            return await self._dispatch(ctx, incoming)
+        except UserFacingError as error:  # translated in one place, the question follows
+            return await ctx.resume(ctx.error(error)) or Reply(text=ctx.error(error))
 
-    async def _command(self, ctx: Ctx, command: str, payload: str) -> Reply:
-        match command:
-            case "start":
-                self._leave_side_flows(ctx)
-                if payload:
-                    await self._preselect(ctx, payload)
-                if ctx.conv.flow == registration.FLOW:
-                    reply = await registration.prompt(ctx)
-                    return _prefixed(ctx.t._("Welcome back! Let's continue where you left."), reply)
-                return await self._welcome(ctx, first=True)
-            case "daftar":
-                if ctx.conv.flow == eligibility.FLOW:
-                    eligibility.leave(ctx)
-                return await registration.start(ctx)
-            case "status":
-                return await self._status(ctx)
-            case "tanya":
-                if self.knowledge is None:
-                    return await self._help(ctx)
-                if payload:
-                    reply, answered = faq.ask(ctx, self.knowledge, payload)
-                    # an answer resumes the flow; "did you mean …" keeps its suggestion buttons
-                    return await self._resume(ctx, reply) if answered else reply
-                return faq.menu(ctx)
-            case "ceksyarat":
-                if ctx.conv.flow == registration.FLOW and ctx.conv.step:
-                    return _prefixed(
-                        ctx.t._("You are already registering. Let's continue."),
-                        await registration.prompt(ctx),
-                    )
-                return await eligibility.start(ctx)
-            case "dokumen":
-                if ctx.conv.flow == registration.FLOW and ctx.conv.step:
-                    return _prefixed(
-                        ctx.t._(
-                            "Documents are sent after the registration. Let's finish it first."
-                        ),
-                        await registration.prompt(ctx),
-                    )
-                return await documents.start(ctx)
-            case "ubah":
-                if ctx.conv.flow == registration.FLOW and ctx.conv.step not in (
-                    None,
-                    registration.Step.CONSENT,
-                ):
-                    return await registration.go_to_summary(ctx)
-                if ctx.conv.application_id is not None:
-                    return Reply(
-                        text=ctx.t._(
-                            "Your registration has been submitted, so it can no longer be "
-                            "changed here. To correct something, please contact {contact}.",
-                            contact=self.period.contact,
-                        )
-                    )
-                return Reply(text=ctx.t._("There is nothing to change yet. Send /daftar to begin."))
-            case "batal":
-                if ctx.conv.flow in (eligibility.FLOW, documents.FLOW):
-                    self._leave_side_flows(ctx)
-                    return Reply(
-                        text=ctx.t._("Stopped. Send /start to see the menu."),
-                        buttons=[[Button("menu:start", ctx.t.C_("button", "Menu"))]],
-                    )
-                confirm = await registration.cancel(ctx)
-                if confirm is not None:
-                    return confirm
-                return Reply(
-                    text=ctx.t._(
-                        "You have no registration in progress, so there is nothing to cancel."
-                    )
-                )
-            case "datasaya":
-                return await privacy.my_data(ctx)
-            case "hapus":
-                return privacy.ask_delete(ctx)
-            case "bantuan":
-                return await self._help(ctx)
-            case "bahasa":
-                return Reply(
-                    text=ctx.t._("Choose your language:"),
-                    buttons=[[Button(f"lang:{code}", name) for code, name in LANGUAGES.items()]],
-                )
-            case _:
-                return _prefixed(
-                    ctx.t._("I do not know the command /{command}.", command=command[:32]),
-                    await self._help(ctx),
-                )
+    async def _dispatch(self, ctx: Ctx, incoming: Incoming) -> Reply:
+        role = ctx.actor.role
+        if incoming.kind is Kind.COMMAND:
+            return await self.command(ctx, incoming.command, incoming.payload)
+        if incoming.kind is Kind.PAGE:
+            return await self._page(ctx, incoming)
+        if incoming.kind is Kind.BUTTON:
+            ctx.choice = ctx.choice or _offered(ctx.conv).get(incoming.button_id)
+            if incoming.button_id.startswith("/"):
+                name, _, payload = incoming.button_id[1:].partition(" ")
+                return await self.command(ctx, name, payload)
+            found = self.registry.for_button(incoming.button_id, role)
+            if found is None:
+                return stale(ctx)
+            flow, value = found
+            return await flow.button(ctx, value)
+        current = ctx.flow
+        if incoming.attachments and current is None and self.registry.file_taker:
+            return await self.registry.file_taker.handle(ctx)
+        if current is not None:
+            return await current.handle(ctx)
+        return await self.registry.home.idle(ctx)
 
-    @staticmethod
-    def _leave_side_flows(ctx: Ctx) -> None:
-        """Leave the self-check or the document checklist (a registration draft stays)."""
-        if ctx.conv.flow == eligibility.FLOW:
-            eligibility.leave(ctx)
-        elif ctx.conv.flow == documents.FLOW:
-            ctx.conv.flow = ctx.conv.step = None
-            ctx.conv.data.pop("doc_kind", None)
+    async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
+        """A command, also from a menu button; one the actor may not use is unknown."""
+        flow = self.registry.for_command(name, ctx.actor.role)
+        if flow is None:
+            return await self.registry.home.unknown_command(ctx, name)
+        return await flow.command(ctx, name, payload)
 
-    async def _preselect(self, ctx: Ctx, payload: str) -> None:
-        """A PPS deep link (?start=7471011005) preselects that kelurahan."""
-        digits = "".join(ch for ch in payload if ch.isdigit())[:10]
-        if len(digits) != 10:
-            return
-        code = f"{digits[:2]}.{digits[2:4]}.{digits[4:6]}.{digits[6:]}"
-        region = await ctx.store.region(code)
-        if region is None or not code.startswith(self.period.region_code + "."):
-            return
-        if ctx.conv.application_id is not None:
-            return
-        answers = ctx.answers
-        if answers.get(registration.Step.KELURAHAN.value) != region.code:
-            answers.pop(registration.Step.TPS.value, None)  # a TPS of another kelurahan
-        answers[registration.Step.KECAMATAN.value] = region.parent_code
-        answers[registration.Step.KELURAHAN.value] = region.code
-        ctx.conv.data["preset"] = region.code
-
-    async def _welcome(self, ctx: Ctx, *, first: bool) -> Reply:
-        parts = [
-            ctx.t._(
-                "Welcome to the KPPS registration assistant for {period}.\n\n"
-                "KPPS (Kelompok Penyelenggara Pemungutan Suara) are the 7 people who run a "
-                "polling station (TPS) on polling day, {polling_day}. They are recruited by the "
-                "PPS of each kelurahan from residents around the TPS.\n\n"
-                "To register I will ask for your NIK, name, date of birth, phone number, "
-                "address, the TPS where you want to serve, your education and work, and 8 "
-                "short statements. It takes about 10 minutes, and you can stop and continue "
-                "later.",
-                period=self.period.name,
-                polling_day=ctx.date(self.period.polling_day),
-            )
-        ]
-        preset = ctx.conv.data.get("preset")
-        if preset:
-            names = await ctx.store.region_names([preset])
-            parts.append(
-                ctx.t._(
-                    "You came from the link of Kelurahan {kelurahan}: it is already chosen "
-                    "for you.",
-                    kelurahan=names.get(preset, preset),
-                )
-            )
-        if ctx.conv.application_id is not None:
-            return await self._status(ctx)
-        buttons = [
-            [Button("menu:daftar", ctx.t.C_("button", "Register now"))],
-            [
-                Button("menu:ceksyarat", ctx.t.C_("button", "Check requirements")),
-                Button("menu:tanya", ctx.t.C_("button", "Ask a question")),
-            ],
-            [
-                Button("menu:status", ctx.t.C_("button", "My status")),
-                Button("menu:bantuan", ctx.t.C_("button", "Help")),
-            ],
-        ]
-        if not first:
-            parts.insert(0, ctx.t._("Hello! Choose what you want to do:"))
-        return Reply(text="\n\n".join(parts), buttons=buttons)
-
-    async def _help(self, ctx: Ctx) -> Reply:
-        lines = [ctx.t._("I can help you register as a KPPS member. Commands:")]
-        lines += [
-            f"/{name} — {description}" for name, description in self.command_menu(ctx.t.locale)
-        ]
-        lines.append("")
-        lines.append(
-            ctx.t._(
-                "Questions about your data or the selection: {contact}.",
-                contact=self.period.contact,
-            )
-        )
-        reply = Reply(text="\n".join(lines))
-        if ctx.conv.flow == registration.FLOW and ctx.conv.step:
-            return _prefixed(reply.text, await registration.prompt(ctx))
+    async def _page(self, ctx: Ctx, incoming: Incoming) -> Reply:
+        """Another page of the current question's list (the channel lays it out)."""
+        reply = await ctx.resume()
+        if reply is None or reply.signature() != incoming.button_id:
+            return stale(ctx)
+        reply.page = max(1, incoming.page)
+        reply.replace = True
         return reply
 
-    async def _status(self, ctx: Ctx) -> Reply:
-        if ctx.conv.application_id is not None:
-            application = await ctx.store.get_application(ctx.conv.application_id)
-            if application is not None:
-                names = await ctx.store.region_names([application.kelurahan_code])
-                tps = await ctx.store.tps(application.tps_id) if application.tps_id else None
-                text = ctx.t._(
-                    "Registration number: {number}\nStatus: {status}\nKelurahan: {kelurahan}\n"
-                    "TPS: {tps}\nSubmitted: {submitted}",
-                    number=application.reg_number,
-                    status=ctx.t._(STATUS_NAMES.get(application.status, application.status)),
-                    kelurahan=names.get(application.kelurahan_code, application.kelurahan_code),
-                    tps=ctx.t._("TPS {number:03d}", number=tps.number)
-                    if tps
-                    else ctx.t._("to be decided by the PPS"),
-                    submitted=ctx.date(
-                        application.submitted_at.astimezone(self.period.zone).date()
-                    ),
-                )
-                parts = [
-                    text,
-                    await documents.status_line(ctx, application),
-                    ctx.t._("What happens next:") + "\n" + registration.stage_lines(ctx),
-                ]
-                return Reply(text="\n\n".join(parts))
-        if ctx.conv.flow == registration.FLOW and ctx.conv.step:
-            answered = sum(1 for step in registration.ORDER if step.value in ctx.answers)
-            text = ctx.t._(
-                "Your registration is not finished yet: {done} of {total} questions answered. "
-                "Registration closes on {close}. Let's continue:",
-                done=answered,
-                total=len(registration.ORDER),
-                close=ctx.date(self.period.registration_close),
-            )
-            return _prefixed(text, await registration.prompt(ctx))
-        return Reply(
-            text=ctx.t._("You have not registered yet. Send /daftar to register."),
-            buttons=[[Button("menu:daftar", ctx.t.C_("button", "Register now"))]],
-        )
+    @staticmethod
+    def _typed_choice(ctx: Ctx, incoming: Incoming) -> Incoming:
+        """Typed text that names a shown option becomes that option, on every channel."""
+        if len(incoming.text) > MAX_TYPED:
+            return incoming
+        stored = ctx.conv.choices
+        if stored is None and ctx.conv.flow is None:  # nothing stored yet: the menu
+            stored = _remember(Reply(options=ctx.flows.home.menu(ctx)))
+        if not stored:
+            return incoming
+        options = [Option(o[0], o[1], means=o[2]) for o in stored.get("o", [])]
+        option = choices.match(ctx.t, incoming.text, options, Expect(stored.get("x", "choice")))
+        if option is None:
+            return incoming
+        ctx.choice = option
+        return replace(incoming, kind=Kind.BUTTON, button_id=option.id)
 
-    async def _set_language(self, ctx: Ctx, code: str) -> Reply:
-        if code not in LANGUAGES or code not in self.i18n.locales:
-            return Reply(notice=ctx.t._("That language is not available."))
-        ctx.conv.locale = code
-        ctx.t = self.i18n.get(code)
-        text = ctx.t._("Language changed to {language}.", language=LANGUAGES[code])
-        if ctx.conv.flow == registration.FLOW and ctx.conv.step:
-            reply = await registration.prompt(ctx)
-            return _prefixed(text, reply, chosen=LANGUAGES[code])
-        return Reply(text=text, chosen=LANGUAGES[code])
+
+def _remember(reply: Reply) -> dict[str, object] | None:
+    if not reply.options:
+        return None
+    return {"x": reply.expects.value, "o": [[o.id, o.label, o.means] for o in reply.options]}
+
+
+def _offered(conv: ConversationState) -> dict[str, Option]:
+    return {o[0]: Option(o[0], o[1], means=o[2]) for o in (conv.choices or {}).get("o", [])}
 
 
 def _ready(data: bytes) -> Callable[[], Awaitable[bytes]]:
@@ -494,9 +272,5 @@ def _snapshot(conv: ConversationState) -> tuple[object, ...]:
         conv.flow,
         conv.step,
         json.dumps(conv.data, sort_keys=True),
-        conv.application_id,
+        json.dumps(conv.choices, sort_keys=True),
     )
-
-
-def _prefixed(text: str, reply: Reply, chosen: str | None = None) -> Reply:
-    return replace(reply.prefixed(text), chosen=chosen or reply.chosen)

@@ -1,10 +1,19 @@
-"""Channel-neutral message types exchanged between adapters and the engine."""
+"""Channel-neutral message types exchanged between adapters and the engine.
+
+Handlers say *what* the choices are (``Option``: id, label, description); each channel lays
+them out within its own limits (Telegram inline keyboards, WhatsApp reply buttons or lists,
+numbered lines on the console) and pages long lists.
+"""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+LABEL_MAX = 20  # WhatsApp reply-button titles; also the longest label we show anywhere
+DESCRIPTION_MAX = 72  # WhatsApp list-row descriptions
 
 
 class Kind(StrEnum):
@@ -13,6 +22,7 @@ class Kind(StrEnum):
     TEXT = "text"
     COMMAND = "command"
     BUTTON = "button"
+    PAGE = "page"  # "show page n of this list": a channel's own paging control
     CONTACT = "contact"
     PHOTO = "photo"
     DOCUMENT = "document"
@@ -43,7 +53,8 @@ class Incoming:
     """One user action, already translated out of the platform's format.
 
     ``update_id`` is the platform's id of the delivery (Telegram update_id, WhatsApp
-    message id); the engine drops a second delivery with the same id.
+    message id); the engine drops a second delivery with the same id. A PAGE asks for page
+    ``page`` of the list whose ``signature`` is in ``button_id``.
     """
 
     channel: str
@@ -56,14 +67,36 @@ class Incoming:
     button_id: str = ""
     private: bool = True
     attachments: tuple[Attachment, ...] = ()
+    page: int = 0
 
 
 @dataclass(frozen=True, slots=True)
-class Button:
-    """A choice. ``id`` is what comes back when it is chosen; labels are never matched by id."""
+class Option:
+    """A choice. ``id`` is what comes back when it is chosen (never matched by label); an id
+    starting with ``/`` runs that command. ``means`` ("yes"/"no") lets typed yes/no words pick
+    it. A label longer than LABEL_MAX is shortened, the whole text kept as the description."""
 
     id: str
     label: str
+    description: str = ""
+    means: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.label) > LABEL_MAX:
+            if not self.description:
+                object.__setattr__(self, "description", self.label[:DESCRIPTION_MAX])
+            object.__setattr__(self, "label", self.label[: LABEL_MAX - 1].rstrip() + "…")
+        if len(self.description) > DESCRIPTION_MAX:
+            cut = self.description[: DESCRIPTION_MAX - 1].rstrip() + "…"
+            object.__setattr__(self, "description", cut)
+
+
+class Expect(StrEnum):
+    """What a typed answer to the question is."""
+
+    CHOICE = "choice"  # one of the options: a label, its number, yes/no words, a short phrase
+    NUMBER = "number"  # a number is the answer itself (a TPS number); "#n" picks option n
+    TEXT = "text"  # free text is the answer; only a whole label or a number picks an option
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,27 +113,33 @@ class OutgoingFile:
 class Reply:
     """Everything the bot answers to one incoming message, as one platform message.
 
-    ``chosen`` is the label of the button that was accepted (Telegram edits the question to
-    show it); ``notice`` is a short transient note (a callback toast where the platform has
-    one); ``replace`` asks the adapter to replace the message that carried the pressed
-    button instead of sending a new one (paging through a list).
+    ``options`` in order; ``long`` marks a long list (kecamatan, kelurahan, TPS) that a
+    channel pages; ``page`` is the page to show (a channel's page request). ``chosen`` is the
+    label of the option that was accepted (Telegram edits the question to show it);
+    ``notice`` is a short transient note (a callback toast where the platform has one);
+    ``replace`` asks the channel to replace the message that carried the pressed control
+    (paging) instead of sending a new one.
     """
 
     text: str = ""
-    buttons: list[list[Button]] = field(default_factory=list)
+    options: list[Option] = field(default_factory=list)
+    long: bool = False
+    expects: Expect = Expect.CHOICE
     chosen: str | None = None
     notice: str | None = None
     replace: bool = False
+    page: int = 1
     files: list[OutgoingFile] = field(default_factory=list)
-    # The question takes a number as a typed answer (a TPS number, how many times), so a
-    # channel that numbers its options must not read a typed number as an option.
-    numbers_are_answers: bool = False
-
-    @property
-    def flat_buttons(self) -> list[Button]:
-        return [button for row in self.buttons for button in row]
 
     def prefixed(self, *parts: str) -> Reply:
-        """A copy with ``parts`` (paragraphs) before the text; buttons and hints kept."""
+        """A copy with ``parts`` (paragraphs) before the text; options and hints kept."""
         text = "\n\n".join([part for part in parts if part] + ([self.text] if self.text else []))
         return replace(self, text=text)
+
+    def signature(self) -> str:
+        """A short fingerprint of the options, so a page request of an old list is noticed."""
+        return options_signature(self.options)
+
+
+def options_signature(options: list[Option]) -> str:
+    return f"{zlib.crc32('|'.join(o.id for o in options).encode()):08x}"

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
+from storage.crypto import Crypto
 from storage.db import Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -20,8 +21,9 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` on the database's own engine.
+async def upgrade(db: Database, revision: str = "head", *, crypto: Crypto | None = None) -> None:
+    """Bring the schema to ``revision`` on the database's own engine. ``crypto`` is needed by
+    migrations that re-encrypt existing rows (0004); on an empty database it may be None.
 
     On SQLite, Alembic's batch mode changes a table by copying it and dropping the original;
     with foreign keys enforced, dropping a parent table would cascade-delete its children
@@ -32,6 +34,7 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
     def _upgrade(connection: Connection) -> None:
         config.attributes["connection"] = connection
+        config.attributes["crypto"] = crypto
         command.upgrade(config, revision)
 
     async with db.engine.connect() as connection:

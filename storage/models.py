@@ -57,7 +57,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, bytes: LargeBinary}
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        bytes: LargeBinary,
+    }
 
 
 class Region(Base):
@@ -89,24 +93,51 @@ class Tps(Base):
     __table_args__ = (UniqueConstraint("edition", "kelurahan_code", "number"),)
 
 
+class Person(Base):
+    """An applicant, officer or admin, reachable on one or more channels (identities)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    role: Mapped[str] = mapped_column(String(16), default="applicant")
+    scope: Mapped[str | None] = mapped_column(String(13))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Identity(Base):
+    """A person's account on one channel. The external id (Telegram chat id, WhatsApp
+    number) is stored as a keyed hash for look-up and encrypted for sending."""
+
+    __tablename__ = "identities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_hash: Mapped[str] = mapped_column(String(64))
+    external_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("channel", "external_hash"),)
+
+
 class Conversation(Base):
-    """Where one chat is in its flow. ``data_enc`` holds the draft answers, encrypted."""
+    """Where one chat is in its flow. ``data_enc`` holds the flows' state, encrypted;
+    ``choices`` the options of the last question shown (no personal data)."""
 
     __tablename__ = "conversations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[str] = mapped_column(String(64))
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), unique=True
+    )
     locale: Mapped[str | None] = mapped_column(String(8))
     flow: Mapped[str | None] = mapped_column(String(32))
     step: Mapped[str | None] = mapped_column(String(48))
     data_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    choices: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
 
 
 class ProcessedUpdate(Base):
@@ -125,8 +156,8 @@ class Consent(Base):
     __tablename__ = "consents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[str] = mapped_column(String(64), index=True)
     purpose: Mapped[str] = mapped_column(String(32))
     version: Mapped[str] = mapped_column(String(32))
     locale: Mapped[str] = mapped_column(String(8))
@@ -150,8 +181,8 @@ class Application(Base):
     tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id"))
     status: Mapped[str] = mapped_column(String(24), default="submitted")
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[str] = mapped_column(String(64))
     consent_version: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -184,6 +215,23 @@ class Document(Base):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("application_id", "kind"),)
+
+
+class StatusChange(Base):
+    """The status history of applications and their documents: who, when, from, to, why."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int | None] = mapped_column(Integer)
+    actor_person_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class Counter(Base):

@@ -18,7 +18,6 @@ from bot.settings import get_settings
 from handlers.i18n import Translator
 from storage.crypto import generate_key
 from storage.db import Database, is_sqlite
-from storage.models import Base
 
 TEST_DATABASE_URL = os.environ.get("KPPS_TEST_DATABASE_URL")
 
@@ -44,9 +43,9 @@ async def reset_database(url: str) -> None:
     if is_sqlite(url):
         return
     db = Database(url)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
-        await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    async with db.engine.begin() as conn:  # also tables of older schema versions
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
     await db.dispose()
 
 

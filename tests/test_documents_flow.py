@@ -134,9 +134,10 @@ async def test_needs_fix_shows_the_reason_and_a_replacement_resets_it(
     await chat.say(str(first))
     [row] = await documents_rows(app)
     async with app.db.transaction() as session:
-        from storage.repositories import Store
+        from storage.domain import DocumentStatus
+        from storage.repositories import Documents
 
-        await Store(session, app.crypto, "x").set_document_status(row.id, "needs_fix", "buram")
+        await Documents(session).set_status(row.id, DocumentStatus.NEEDS_FIX, "buram")
     out = await chat.say("/dokumen")
     assert "buram" in out
     await chat.press("KTP")

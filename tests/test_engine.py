@@ -12,7 +12,7 @@ from bot.app import App
 from handlers.engine import Engine
 from handlers.messages import Incoming, Kind
 from storage.models import Conversation
-from storage.repositories import Store
+from storage.repositories import Conversations, Repos
 from tests.dialog import ConsoleChat, Person
 
 
@@ -23,9 +23,10 @@ def second_worker(app: App) -> Engine:
 
 async def answers_of(app: App, chat_id: str) -> tuple[str | None, dict[str, object], int]:
     async with app.db.transaction() as session:
-        store = Store(session, app.crypto, app.settings.wilayah_edition)
-        state = await store.load_conversation("console", chat_id)
-    return state.step, state.data.get("a", {}), state.version
+        repos = Repos(session, app.crypto, app.settings.wilayah_edition)
+        actor = await repos.people.resolve("console", chat_id)
+        state = await repos.conversations.load(actor.identity_id)
+    return state.step, state.data.get("registration", {}).get("answers", {}), state.version
 
 
 async def test_the_same_update_is_applied_once(app: App) -> None:
@@ -67,7 +68,7 @@ async def test_concurrent_messages_from_one_chat_are_serialised(app: App, rounds
 async def test_first_messages_of_a_new_chat_from_two_workers(app: App) -> None:
     other = second_worker(app)
     start = Incoming("console", "fresh", Kind.COMMAND, update_id="s1", command="daftar")
-    bahasa = Incoming("console", "fresh", Kind.BUTTON, update_id="s2", button_id="lang:en")
+    bahasa = Incoming("console", "fresh", Kind.BUTTON, update_id="s2", button_id="home:lang:en")
     replies = await asyncio.gather(app.engine.handle(start), other.handle(bahasa))
     assert all(reply is not None for reply in replies)
     async with app.db.transaction() as session:
@@ -81,7 +82,7 @@ async def test_an_unexpected_error_gives_a_polite_reply_with_an_id(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database exploded with NIK 7471011708900001")
 
-    monkeypatch.setattr(Store, "load_conversation", broken)
+    monkeypatch.setattr(Conversations, "load", broken)
     with caplog.at_level(logging.ERROR):
         reply = await app.engine.handle(Incoming("console", "x", Kind.COMMAND, command="status"))
     assert reply is not None

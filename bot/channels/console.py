@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from handlers.engine import Engine
-from handlers.messages import Attachment, Incoming, Kind, Reply
+from handlers.messages import Attachment, Expect, Incoming, Kind, Reply
 
 CHANNEL = "console"
 
@@ -31,8 +31,6 @@ class ConsoleChannel:
         self.engine = engine
         self.chat_id = chat_id
         self.download_dir = download_dir or Path("data") / "console-files"
-        self._buttons: list[str] = []
-        self._numbers_are_answers = False
 
     @staticmethod
     def _files(text: str) -> list[Path] | None:
@@ -72,13 +70,8 @@ class ConsoleChannel:
                 command=command.lower(),
                 payload=payload.strip(),
             )
-        choice = text[1:] if self._numbers_are_answers and text.startswith("#") else text
-        if self._numbers_are_answers and choice == text:
-            choice = ""  # a bare number is the answer itself; "#2" picks option 2
-        if choice.isdigit() and 1 <= int(choice) <= len(self._buttons):
-            return Incoming(
-                CHANNEL, self.chat_id, Kind.BUTTON, button_id=self._buttons[int(choice) - 1]
-            )
+        # A typed number or label is matched to the options shown by the engine, as on every
+        # channel: the console only shows the numbers.
         return Incoming(CHANNEL, self.chat_id, Kind.TEXT, text=line)
 
     def render(self, reply: Reply | None) -> str:
@@ -97,12 +90,10 @@ class ConsoleChannel:
                 handle.write(outgoing.data)
             lines.append(f"[PDF] {target}" + (f" — {outgoing.caption}" if outgoing.caption else ""))
         if reply.text:
-            self._buttons = [button.id for button in reply.flat_buttons]
-            self._numbers_are_answers = reply.numbers_are_answers
-            marker = "#" if reply.numbers_are_answers else ""
+            marker = "#" if reply.expects is Expect.NUMBER else ""
             lines.append(reply.text)
-            for number, button in enumerate(reply.flat_buttons, start=1):
-                lines.append(f"  [{marker}{number}] {button.label}")
+            for number, option in enumerate(reply.options, start=1):
+                lines.append(f"  [{marker}{number}] {option.label}")
         return "\n".join(lines)
 
     async def send(self, line: str) -> str:

@@ -28,6 +28,7 @@ from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
@@ -37,7 +38,8 @@ from aiogram.types import (
 )
 
 from handlers.engine import Engine
-from handlers.messages import Attachment, Incoming, Kind, Reply
+from handlers.messages import Attachment, Incoming, Kind, Option, Reply
+from storage.domain import Role
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096
@@ -190,24 +192,58 @@ def message_to_incoming(
 def callback_to_incoming(query: CallbackQuery, update_id: str | None) -> Incoming | None:
     if query.message is None or query.data is None:
         return None
+    kind, button_id, page = Kind.BUTTON, query.data, 0
+    parts = query.data.split(":")
+    if len(parts) == 3 and parts[0] == PAGE_PREFIX and parts[1].isdigit():
+        kind, button_id, page = Kind.PAGE, parts[2], int(parts[1])
     return Incoming(
         channel=CHANNEL,
         chat_id=str(query.message.chat.id),
-        kind=Kind.BUTTON,
+        kind=kind,
         update_id=update_id,
-        button_id=query.data,
+        button_id=button_id,
         private=query.message.chat.type == "private",
+        page=page,
     )
 
 
+PAGE_SIZE = 8  # options per page of a long list
+PAGE_PREFIX = "~page"  # no flow namespace starts with "~"
+
+
+def _rows(options: list[Option]) -> list[list[Option]]:
+    """Short labels side by side (up to three), long ones on a row of their own."""
+    longest = max((len(o.label) for o in options), default=0)
+    columns = 3 if longest <= 8 else 2 if longest <= 16 else 1
+    return [options[i : i + columns] for i in range(0, len(options), columns)]
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
+    """The reply's options as an inline keyboard; a long list one page at a time, with
+    previous/next buttons that ask the engine for another page of the same list."""
+    if not reply.options:
         return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=b.label, callback_data=b.id) for b in row]
-            for row in reply.buttons
-        ]
+    options = reply.options
+    nav: list[InlineKeyboardButton] = []
+    if reply.long and len(options) > PAGE_SIZE:
+        pages = -(-len(options) // PAGE_SIZE)
+        page = min(max(reply.page, 1), pages)
+        options = options[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        signature = reply.signature()
+        if page > 1:
+            nav.append(_nav("◀", page - 1, signature))
+        if page < pages:
+            nav.append(_nav("▶", page + 1, signature))
+    rows = [
+        [InlineKeyboardButton(text=o.label, callback_data=o.id) for o in row]
+        for row in _rows(options)
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows + ([nav] if nav else []))
+
+
+def _nav(arrow: str, page: int, signature: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=f"{arrow} {page}", callback_data=f"{PAGE_PREFIX}:{page}:{signature}"
     )
 
 
@@ -327,6 +363,14 @@ class TelegramChannel:
             ]
             kwargs: dict[str, Any] = {"language_code": "en"} if locale == "en" else {}
             await self.bot.set_my_commands(commands, **kwargs)
+
+    async def set_chat_commands(self, chat_id: int, role: Role, locale: str = "id") -> None:
+        """The command menu of one chat, for a role other than applicant (an officer)."""
+        commands = [
+            BotCommand(command=name, description=description[:256])
+            for name, description in self.engine.command_menu(locale, role)
+        ]
+        await self.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
 
     async def run(self, *, handle_signals: bool = True) -> None:
         await self.bot.delete_webhook(drop_pending_updates=False)

@@ -1,1 +1,14 @@
-"""Conversation flows. Each is a table of steps; the engine keeps the position."""
+"""The flows of the bot, listed once: the engine routes by this registry. A new flow is its
+own module plus one line here. The first is the home flow (menu, help, status)."""
+
+from handlers.flows import documents, eligibility, faq, home, privacy, registration
+from handlers.flows.base import Flow
+
+FLOWS: tuple[Flow, ...] = (
+    home.FLOW,
+    registration.FLOW,
+    documents.FLOW,
+    eligibility.FLOW,
+    faq.FLOW,
+    privacy.FLOW,
+)

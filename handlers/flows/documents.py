@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import replace
-from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from PIL import Image
 
 from handlers.context import Ctx
 from handlers.errors import InvalidAnswer
+from handlers.flows.base import STALE_BUTTON, Command, Flow
 from handlers.forms import (
     FormData,
     daftar_riwayat_hidup,
@@ -26,26 +25,25 @@ from handlers.forms import (
     surat_pernyataan,
 )
 from handlers.i18n import N_
-from handlers.messages import Attachment, Button, Kind, OutgoingFile, Reply
+from handlers.messages import Attachment, Expect, Kind, Option, OutgoingFile, Reply
 from handlers.period import DocumentSpec
+from handlers.rules import eligibility as rules
 from handlers.rules.documents import DEFAULT_RULES, CheckedFile, DocKind, DocumentRule
 from handlers.rules.documents import check_document as check_bytes
-from storage.repositories import ApplicationInfo, DocumentInfo
+from storage.domain import (
+    DOCUMENT_COUNTS_AS_IN,
+    ApplicationInfo,
+    DocumentInfo,
+)
+from storage.domain import DocumentStatus as Status
 
-FLOW = "documents"
+NAME = "documents"
 MB = 1024 * 1024
 
 
 class Step(StrEnum):
     CHECKLIST = "checklist"
     UPLOAD = "upload"
-
-
-class Status(StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    NEEDS_FIX = "needs_fix"
-    REJECTED = "rejected"
 
 
 STATUS_LINES = {
@@ -60,15 +58,13 @@ ICONS = {
     Status.NEEDS_FIX: "⚠️",
     Status.REJECTED: "❌",
 }
-COUNTS_AS_IN = {Status.PENDING, Status.ACCEPTED}
 
 
 def required(spec: DocumentSpec, application: ApplicationInfo) -> bool:
-    if spec.required == "always":
-        return True
-    if spec.required == "former_party_member":
-        return "former_party_member" in application.flags
-    return False
+    details = application.details
+    return rules.document_required(
+        spec.required, party=details.party, employment=details.employment
+    )
 
 
 def rule_for(spec: DocumentSpec) -> DocumentRule:
@@ -89,27 +85,14 @@ def progress(
     done = sum(
         1
         for spec in needed
-        if spec.kind in current and Status(current[spec.kind].status) in COUNTS_AS_IN
+        if spec.kind in current and current[spec.kind].status in DOCUMENT_COUNTS_AS_IN
     )
     return done, len(needed)
 
 
-def forget(ctx: Ctx) -> None:
-    """Leave the documents flow (its application is being deleted)."""
-    if ctx.conv.flow == FLOW:
-        ctx.conv.flow = ctx.conv.step = None
-    ctx.conv.data.pop("doc_kind", None)
-
-
-async def _application(ctx: Ctx) -> ApplicationInfo | None:
-    if ctx.conv.application_id is None:
-        return None
-    return await ctx.store.get_application(ctx.conv.application_id)
-
-
 async def status_line(ctx: Ctx, application: ApplicationInfo) -> str:
     """One line for /status: complete, or how many required documents are in."""
-    docs = await ctx.store.documents_of(application.id)
+    docs = await ctx.repos.documents.of(application.id)
     done, total = progress(ctx.period.documents, application, docs)
     if done == total:
         return ctx.t._("Documents: complete (lengkap).")
@@ -120,18 +103,28 @@ async def status_line(ctx: Ctx, application: ApplicationInfo) -> str:
     )
 
 
+def _kind(ctx: Ctx) -> str | None:
+    return ctx.slot(NAME).get("kind")
+
+
+def _set_kind(ctx: Ctx, kind: str | None) -> None:
+    ctx.conv.data[NAME] = {"kind": kind} if kind else {}
+
+
+def _not_yet(ctx: Ctx) -> Reply:
+    return Reply(
+        text=ctx.t._("Documents are sent after the registration. Send /daftar to register first.")
+    )
+
+
 async def start(ctx: Ctx, intro: str | None = None) -> Reply:
-    """/dokumen: open the checklist (only once an application was submitted)."""
-    application = await _application(ctx)
+    """Open the checklist (only once an application was submitted)."""
+    application = await ctx.application()
     if application is None:
-        return Reply(
-            text=ctx.t._(
-                "Documents are sent after the registration. Send /daftar to register first."
-            )
-        )
-    ctx.conv.flow = FLOW
+        return _not_yet(ctx)
+    ctx.enter(FLOW)
     ctx.conv.step = Step.CHECKLIST.value
-    ctx.conv.data.pop("doc_kind", None)
+    _set_kind(ctx, None)
     reply = await _checklist(ctx, application)
     if intro:
         reply = reply.prefixed(intro)
@@ -139,10 +132,10 @@ async def start(ctx: Ctx, intro: str | None = None) -> Reply:
 
 
 async def _checklist(ctx: Ctx, application: ApplicationInfo) -> Reply:
-    documents = await ctx.store.documents_of(application.id)
+    documents = await ctx.repos.documents.of(application.id)
     docs = {d.kind: d for d in documents}
     lines = []
-    buttons = []
+    options = []
     for spec in ctx.period.documents:
         doc = docs.get(spec.kind)
         if doc is None:
@@ -151,10 +144,9 @@ async def _checklist(ctx: Ctx, application: ApplicationInfo) -> Reply:
             missing = ctx.t._("not sent yet")
             lines.append(f"▫️ {spec.name} — {missing}")
         else:
-            status = Status(doc.status)
-            text = ctx.t._(STATUS_LINES[status], reason=doc.status_reason or "-")
-            lines.append(f"{ICONS[status]} {spec.name} — {text}")
-        buttons.append(Button(f"doc:upload:{spec.kind}", spec.short))
+            text = ctx.t._(STATUS_LINES[doc.status], reason=doc.status_reason or "-")
+            lines.append(f"{ICONS[doc.status]} {spec.name} — {text}")
+        options.append(Option(f"doc:upload:{spec.kind}", spec.short))
     done, total = progress(ctx.period.documents, application, documents)
     header = (
         ctx.t._("Your documents are complete (lengkap). You can still replace a document.")
@@ -167,10 +159,9 @@ async def _checklist(ctx: Ctx, application: ApplicationInfo) -> Reply:
             total=total,
         )
     )
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([Button("doc:forms", ctx.t.C_("button", "Get the forms"))])
-    rows.append([Button("doc:done", ctx.t.C_("button", "Done for now"))])
-    return Reply(text=header + "\n\n" + "\n".join(lines), buttons=rows)
+    options.append(Option("doc:forms", ctx.t.C_("button", "Get the forms")))
+    options.append(Option("doc:done", ctx.t.C_("button", "Done for now")))
+    return Reply(text=header + "\n\n" + "\n".join(lines), options=options)
 
 
 def _spec(ctx: Ctx, kind: str | None) -> DocumentSpec | None:
@@ -192,19 +183,11 @@ def _upload_prompt(ctx: Ctx, spec: DocumentSpec) -> Reply:
         what=what,
         limit=spec.max_mb,
     )
-    return Reply(text=text, buttons=[[Button("doc:back", ctx.t.C_("button", "Back to the list"))]])
-
-
-async def prompt(ctx: Ctx, application: ApplicationInfo | None = None) -> Reply:
-    application = application or await _application(ctx)
-    if application is None:
-        ctx.conv.flow = ctx.conv.step = None
-        return await start(ctx)
-    spec = _spec(ctx, ctx.conv.data.get("doc_kind"))
-    if ctx.conv.step == Step.UPLOAD and spec is not None:
-        return _upload_prompt(ctx, spec)
-    ctx.conv.step = Step.CHECKLIST.value
-    return await _checklist(ctx, application)
+    return Reply(
+        text=text,
+        options=[Option("doc:back", ctx.t.C_("button", "Back to the list"))],
+        expects=Expect.TEXT,
+    )
 
 
 UNSUITABLE = {
@@ -217,77 +200,113 @@ UNSUITABLE = {
 }
 
 
-async def handle(ctx: Ctx) -> Reply:
-    incoming = ctx.incoming
-    application = await _application(ctx)
-    if application is None:
-        ctx.conv.flow = ctx.conv.step = None
+class DocumentsFlow(Flow):
+    name = NAME
+    namespace = "doc"
+    commands = (Command("dokumen", N_("Send your documents"), rank=3),)
+    takes_files = True
+
+    async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
+        current = ctx.flow
+        if current is not None and current.holds:
+            again = await ctx.resume(
+                ctx.t._("Documents are sent after the registration. Let's finish it first.")
+            )
+            if again is not None:
+                return again
         return await start(ctx)
-    if incoming.kind is Kind.BUTTON:
-        owner, _, value = incoming.button_id.partition(":")
-        if owner != "doc":
-            return Reply(notice=ctx.t._("That button belongs to an earlier question."))
-        return await _on_button(ctx, application, value)
-    if incoming.attachments:
-        spec = _spec(ctx, ctx.conv.data.get("doc_kind"))
-        if ctx.conv.step != Step.UPLOAD or spec is None:
-            checklist = await _checklist(ctx, application)
-            return checklist.prefixed(
+
+    async def prompt(self, ctx: Ctx, application: ApplicationInfo | None = None) -> Reply:
+        application = application or await ctx.application()
+        if application is None:
+            self.leave(ctx)
+            return _not_yet(ctx)
+        spec = _spec(ctx, _kind(ctx))
+        if ctx.conv.step == Step.UPLOAD and spec is not None:
+            return _upload_prompt(ctx, spec)
+        ctx.conv.step = Step.CHECKLIST.value
+        return await _checklist(ctx, application)
+
+    async def button(self, ctx: Ctx, value: str) -> Reply:
+        application = await ctx.application()
+        if application is None:
+            return _not_yet(ctx)
+        if ctx.conv.flow != NAME:  # a button of an earlier checklist
+            current = ctx.flow
+            if current is not None and current.holds:
+                return Reply(notice=ctx.t._(STALE_BUTTON))
+            ctx.enter(self)
+        return await self._on_button(ctx, application, value)
+
+    async def handle(self, ctx: Ctx) -> Reply:
+        incoming = ctx.incoming
+        application = await ctx.application()
+        if application is None:
+            self.leave(ctx)
+            return _not_yet(ctx)
+        if incoming.attachments:
+            ctx.enter(self)
+            spec = _spec(ctx, _kind(ctx))
+            if ctx.conv.step != Step.UPLOAD or spec is None:
+                ctx.conv.step = Step.CHECKLIST.value
+                checklist = await _checklist(ctx, application)
+                return checklist.prefixed(
+                    ctx.t._(
+                        "Which document is this? Please choose it in the list first, then send "
+                        "the file again."
+                    )
+                )
+            return await _upload(ctx, application, spec, incoming.attachments)
+        current = await self.prompt(ctx, application)
+        if incoming.kind in UNSUITABLE:
+            what = ctx.t._(UNSUITABLE[incoming.kind])
+            return current.prefixed(
                 ctx.t._(
-                    "Which document is this? Please choose it in the list first, then send "
-                    "the file again."
+                    "I cannot use {what} as a document. Please send a photo or a PDF file of "
+                    "the document.",
+                    what=what,
                 )
             )
-        return await _upload(ctx, application, spec, incoming.attachments)
-    current = await prompt(ctx, application)
-    if incoming.kind in UNSUITABLE:
-        what = ctx.t._(UNSUITABLE[incoming.kind])
-        return current.prefixed(
-            ctx.t._(
-                "I cannot use {what} as a document. Please send a photo or a PDF file of the "
-                "document.",
-                what=what,
+        if incoming.kind is Kind.TEXT and (faq := ctx.answer_question(incoming.text)):
+            return current.prefixed(faq)
+        if ctx.conv.step == Step.UPLOAD:
+            return current.prefixed(
+                ctx.t._(
+                    "I am waiting for a file: please send a photo or a PDF (use the paperclip "
+                    "icon), or press \u201cBack to the list\u201d."
+                )
             )
-        )
-    if incoming.kind is Kind.TEXT and (faq := ctx.answer_question(incoming.text)):
-        return current.prefixed(faq)
-    if ctx.conv.step == Step.UPLOAD:
-        return current.prefixed(
-            ctx.t._(
-                "I am waiting for a file: please send a photo or a PDF (use the paperclip "
-                "icon), or press \u201cBack to the list\u201d."
+        return current.prefixed(ctx.t._("Please choose a document below."))
+
+    async def _on_button(self, ctx: Ctx, application: ApplicationInfo, value: str) -> Reply:
+        action, _, kind = value.partition(":")
+        if action == "upload" and (spec := _spec(ctx, kind)) is not None:
+            ctx.conv.step = Step.UPLOAD.value
+            _set_kind(ctx, spec.kind)
+            reply = _upload_prompt(ctx, spec)
+            reply.chosen = spec.short
+            return reply
+        if action == "back":
+            ctx.conv.step = Step.CHECKLIST.value
+            _set_kind(ctx, None)
+            return await _checklist(ctx, application)
+        if action == "forms":
+            reply = (await _checklist(ctx, application)).prefixed(
+                ctx.t._(
+                    "Here are your forms, filled in with your data. Print them, sign them (with "
+                    "a meterai where the PPS asks for one), then photograph or scan them and "
+                    "send them back here."
+                )
             )
-        )
-    return current.prefixed(ctx.t._("Please choose a document below."))
+            reply.files = await forms(ctx, application)
+            return reply
+        if action == "done":
+            self.leave(ctx)
+            return Reply(text=await status_line(ctx, application))
+        return Reply(notice=ctx.t._(STALE_BUTTON))
 
 
-async def _on_button(ctx: Ctx, application: ApplicationInfo, value: str) -> Reply:
-    action, _, kind = value.partition(":")
-    if action == "upload" and (spec := _spec(ctx, kind)) is not None:
-        ctx.conv.step = Step.UPLOAD.value
-        ctx.conv.data["doc_kind"] = spec.kind
-        reply = _upload_prompt(ctx, spec)
-        reply.chosen = spec.short
-        return reply
-    if action == "back":
-        ctx.conv.step = Step.CHECKLIST.value
-        ctx.conv.data.pop("doc_kind", None)
-        return await _checklist(ctx, application)
-    if action == "forms":
-        reply = (await _checklist(ctx, application)).prefixed(
-            ctx.t._(
-                "Here are your forms, filled in with your data. Print them, sign them (with a "
-                "meterai where the PPS asks for one), then photograph or scan them and send "
-                "them back here."
-            )
-        )
-        reply.files = await forms(ctx, application)
-        return reply
-    if action == "done":
-        ctx.conv.flow = ctx.conv.step = None
-        ctx.conv.data.pop("doc_kind", None)
-        return Reply(text=await status_line(ctx, application))
-    return Reply(notice=ctx.t._("That button belongs to an earlier question."))
+FLOW = DocumentsFlow()
 
 
 async def _download(ctx: Ctx, attachment: Attachment, spec: DocumentSpec) -> bytes:
@@ -345,7 +364,7 @@ async def _upload(
         raise RuntimeError("no file store configured")
     rule = rule_for(spec)
     stored = await ctx.files.put(data, encrypt=rule.encrypt)
-    _, replaced = await ctx.store.put_document(
+    _, replaced = await ctx.repos.documents.put(
         application_id=application.id,
         kind=spec.kind,
         file_key=stored.key,
@@ -357,7 +376,7 @@ async def _upload(
         pages=checked.pages,
         channel_file_id=attachments[0].file_id,
     )
-    if replaced and not await ctx.store.file_in_use(replaced):
+    if replaced and not await ctx.repos.documents.file_in_use(replaced):
         files = ctx.files
 
         async def drop_old() -> None:
@@ -365,32 +384,32 @@ async def _upload(
 
         ctx.after_commit.append(drop_old)
     ctx.conv.step = Step.CHECKLIST.value
-    ctx.conv.data.pop("doc_kind", None)
+    _set_kind(ctx, None)
     received = ctx.t._("Thank you, your {document} has been received.", document=spec.name)
     return (await _checklist(ctx, application)).prefixed(received)
 
 
 async def forms(ctx: Ctx, application: ApplicationInfo) -> list[OutgoingFile]:
     """The three forms to sign, filled in with the application's data."""
-    data: dict[str, Any] = application.data
-    nik = await ctx.store.application_nik(application.id) or ""
-    codes = [application.kelurahan_code, data.get("kecamatan", ""), ctx.period.region_code]
-    names = await ctx.store.region_names([c for c in codes if c])
-    tps = await ctx.store.tps(application.tps_id) if application.tps_id else None
+    details = application.details
+    nik = await ctx.repos.applications.nik(application.id) or ""
+    codes = [application.kelurahan_code, details.kecamatan_code, ctx.period.region_code]
+    names = await ctx.repos.wilayah.names([c for c in codes if c])
+    tps = await ctx.repos.wilayah.tps(application.tps_id) if application.tps_id else None
     kabkota = names.get(ctx.period.region_code, "")
     form = FormData(
-        name=data.get("name", ""),
+        name=details.name,
         nik=nik,
-        birth_date=date.fromisoformat(data["birth_date"]),
-        sex=data.get("sex", "M"),
-        address=data.get("address", ""),
-        rt_rw=data.get("rt_rw", ""),
+        birth_date=details.birth_date,
+        sex=details.sex,
+        address=details.address,
+        rt_rw=details.rt_rw,
         kelurahan=names.get(application.kelurahan_code, ""),
-        kecamatan=names.get(data.get("kecamatan", ""), ""),
+        kecamatan=names.get(details.kecamatan_code, ""),
         kabkota=kabkota,
-        phone=data.get("phone", ""),
-        education=education_label(data.get("education", "")),
-        occupation=data.get("occupation", ""),
+        phone=details.phone,
+        education=education_label(details.education),
+        occupation=details.occupation,
         period_name=ctx.period.name,
         tps_label=f"TPS {tps.number:03d}" if tps else None,
         sign_place=kabkota.removeprefix("Kota ").removeprefix("Kabupaten "),

@@ -11,13 +11,14 @@ from enum import StrEnum
 
 from handlers.context import Ctx
 from handlers.errors import InvalidAnswer
-from handlers.flows.common import is_no, is_yes, match_label
+from handlers.flows.base import STALE_BUTTON, Command, Flow
 from handlers.i18n import N_, NC_
-from handlers.messages import Button, Kind, Reply
+from handlers.messages import Expect, Kind, Option, Reply
+from handlers.rules import eligibility as rules
 from handlers.rules.dates import age_on, parse_date
 from handlers.rules.nik import parse_nik
 
-FLOW = "eligibility"
+NAME = "eligibility"
 
 
 class Step(StrEnum):
@@ -94,21 +95,8 @@ CHECKS = [
 BY_STEP = {check.step.value: check for check in CHECKS}
 
 
-def leave(ctx: Ctx) -> None:
-    """Drop the self-check (another flow starts)."""
-    ctx.conv.flow = ctx.conv.step = None
-    ctx.conv.data.pop("check", None)
-
-
-async def start(ctx: Ctx) -> Reply:
-    ctx.conv.flow = FLOW
-    ctx.conv.step = Step.AGE.value
-    ctx.conv.data["check"] = {}
-    intro = ctx.t._(
-        "Let's check whether you appear to meet the KPPS requirements. Nothing you answer "
-        "here is stored. The final decision is always made by the PPS."
-    )
-    return Reply(text=f"{intro}\n\n{_age_question(ctx)}")
+def _answers(ctx: Ctx) -> dict[str, object]:
+    return ctx.slot(NAME).setdefault("answers", {})
 
 
 def _age_question(ctx: Ctx) -> str:
@@ -119,24 +107,8 @@ def _age_question(ctx: Ctx) -> str:
 
 
 async def _region(ctx: Ctx) -> str:
-    names = await ctx.store.region_names([ctx.period.region_code])
+    names = await ctx.repos.wilayah.names([ctx.period.region_code])
     return names.get(ctx.period.region_code, ctx.period.region_code)
-
-
-async def prompt(ctx: Ctx) -> Reply:
-    step = ctx.conv.step or Step.AGE.value
-    if step == Step.AGE:
-        return Reply(text=_age_question(ctx))
-    check = BY_STEP[step]
-    buttons = [
-        Button(f"{FLOW}:{value}", ctx.t.C_("button", label)) for value, label in check.options
-    ]
-    text = (
-        ctx.t._(check.question, region=await _region(ctx))
-        if "{region}" in check.question
-        else ctx.t._(check.question)
-    )
-    return Reply(text=text, buttons=[buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def _age(ctx: Ctx, text: str) -> int:
@@ -147,85 +119,122 @@ def _age(ctx: Ctx, text: str) -> int:
         if not candidates:
             raise InvalidAnswer(N_("I could not read a date of birth from that NIK."))
         return age_on(max(candidates), ctx.period.polling_day)
-    return age_on(parse_date(text, today=ctx.today), ctx.period.polling_day)
+    return rules.age_check(parse_date(text, today=ctx.today), ctx.period).years
 
 
-async def handle(ctx: Ctx) -> Reply:
-    incoming = ctx.incoming
-    step = ctx.conv.step or Step.AGE.value
-    answers: dict[str, object] = ctx.conv.data.setdefault("check", {})
-    current = await prompt(ctx)
-    value: str | None = None
-    if incoming.kind is Kind.BUTTON:
-        owner, _, value = incoming.button_id.partition(":")
-        if owner != FLOW:
-            return Reply(notice=ctx.t._("That button belongs to an earlier question."))
-    elif incoming.kind is not Kind.TEXT:
-        return current.prefixed(ctx.t._("Please answer with text or a button."))
-    text = incoming.text.strip()
-    if step == Step.AGE:
-        try:
-            answers["age"] = _age(ctx, text)
-        except InvalidAnswer as error:
-            if faq := ctx.answer_question(text):
-                return current.prefixed(faq)
-            return current.prefixed(ctx.t._(error.msgid, **error.params))
-        return await _advance(ctx, CHECKS[0].step)
-    check = BY_STEP[step]
-    if value is None:
-        button = match_label(text, current.flat_buttons)
-        if button is not None:
-            value = button.id.partition(":")[2]
-        elif {v for v, _ in check.options} == {"yes", "no"}:
-            value = "yes" if is_yes(ctx.t, text) else "no" if is_no(ctx.t, text) else None
-    if value not in {v for v, _ in check.options}:
-        if faq := ctx.answer_question(text):
-            return current.prefixed(faq)
-        return current.prefixed(ctx.t._("Please choose one of the buttons below."))
-    answers[step] = value
-    index = CHECKS.index(check)
-    if index + 1 < len(CHECKS):
-        reply = await _advance(ctx, CHECKS[index + 1].step)
-    else:
-        reply = await _verdict(ctx, answers)
-    reply.chosen = next((b.label for b in current.flat_buttons if b.id.endswith(f":{value}")), None)
-    return reply
+class EligibilityFlow(Flow):
+    name = NAME
+    namespace = NAME
+    commands = (Command("ceksyarat", N_("Check whether you meet the requirements"), rank=5),)
+
+    async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
+        current = ctx.flow
+        if current is not None and current.holds:
+            again = await ctx.resume(ctx.t._("You are already registering. Let's continue."))
+            if again is not None:
+                return again
+        ctx.enter(self)
+        ctx.conv.step = Step.AGE.value
+        ctx.conv.data[NAME] = {"answers": {}}
+        intro = ctx.t._(
+            "Let's check whether you appear to meet the KPPS requirements. Nothing you answer "
+            "here is stored. The final decision is always made by the PPS."
+        )
+        return Reply(text=f"{intro}\n\n{_age_question(ctx)}", expects=Expect.TEXT)
+
+    async def prompt(self, ctx: Ctx) -> Reply:
+        step = ctx.conv.step or Step.AGE.value
+        if step == Step.AGE:
+            return Reply(text=_age_question(ctx), expects=Expect.TEXT)
+        check = BY_STEP[step]
+        options = [
+            Option(f"{NAME}:{value}", ctx.t.C_("button", label), means=_means(value))
+            for value, label in check.options
+        ]
+        text = (
+            ctx.t._(check.question, region=await _region(ctx))
+            if "{region}" in check.question
+            else ctx.t._(check.question)
+        )
+        return Reply(text=text, options=options)
+
+    async def button(self, ctx: Ctx, value: str) -> Reply:
+        if ctx.conv.flow != NAME:
+            return Reply(notice=ctx.t._(STALE_BUTTON))
+        return await self.handle(ctx)
+
+    async def handle(self, ctx: Ctx) -> Reply:
+        incoming = ctx.incoming
+        step = ctx.conv.step or Step.AGE.value
+        answers = _answers(ctx)
+        value: str | None = None
+        if incoming.kind is Kind.BUTTON:
+            value = incoming.button_id.partition(":")[2]
+        elif incoming.kind is not Kind.TEXT:
+            return await self._again(ctx, ctx.t._("Please answer with text or a button."))
+        text = incoming.text.strip()
+        if step == Step.AGE:
+            if value is not None:
+                return Reply(notice=ctx.t._(STALE_BUTTON))
+            try:
+                answers["age"] = _age(ctx, text)
+            except InvalidAnswer as error:
+                return await self._again(ctx, ctx.answer_question(text) or ctx.error(error))
+            ctx.conv.step = CHECKS[0].step.value
+            return await self.prompt(ctx)
+        check = BY_STEP[step]
+        if value not in {v for v, _ in check.options}:
+            said = ctx.answer_question(text) if value is None else None
+            return await self._again(
+                ctx, said or ctx.t._("Please choose one of the buttons below.")
+            )
+        answers[step] = value
+        index = CHECKS.index(check)
+        if index + 1 < len(CHECKS):
+            ctx.conv.step = CHECKS[index + 1].step.value
+            reply = await self.prompt(ctx)
+        else:
+            reply = await _verdict(ctx, answers)
+        reply.chosen = ctx.choice.label if ctx.choice else None
+        return reply
+
+    async def _again(self, ctx: Ctx, note: str) -> Reply:
+        return (await self.prompt(ctx)).prefixed(note)
 
 
-async def _advance(ctx: Ctx, step: Step) -> Reply:
-    ctx.conv.step = step.value
-    return await prompt(ctx)
+def _means(value: str) -> str | None:
+    return value if value in ("yes", "no") else None
 
 
 async def _verdict(ctx: Ctx, answers: dict[str, object]) -> Reply:
     t = ctx.t
-    age = int(str(answers["age"]))
+    age = rules.age_verdict(int(str(answers["age"])), ctx.period)
     lines: list[tuple[str, str]] = []  # (icon, text)
 
     def add(ok: str, text: str) -> None:
         lines.append((ok, text))
 
-    if age < ctx.period.age_min:
+    if age.too_young:
         add(
             "❌",
             t._(
                 "Age: you will be {age} on polling day; the minimum is {minimum}.",
-                age=age,
+                age=age.years,
                 minimum=ctx.period.age_min,
             ),
         )
-    elif age > ctx.period.age_preferred_max:
+    elif age.over_preferred:
         add(
             "⚠️",
             t._(
                 "Age: you will be {age} on polling day; the KPU prefers at most {maximum}, "
                 "so the PPS will weigh it.",
-                age=age,
+                age=age.years,
                 maximum=ctx.period.age_preferred_max,
             ),
         )
     else:
-        add("✅", t._("Age: you will be {age} on polling day.", age=age))
+        add("✅", t._("Age: you will be {age} on polling day.", age=age.years))
     region = await _region(ctx)
     if answers.get(Step.DOMICILE) == "yes":
         add("✅", t._("Domicile: you live in {region}.", region=region))
@@ -247,10 +256,15 @@ async def _verdict(ctx: Ctx, answers: dict[str, object]) -> Reply:
                 "people who can read, write and count when there are too few applicants."
             ),
         )
-    party = answers.get(Step.PARTY)
-    if party == "never":
-        add("✅", t._("Political party: never a member."))
-    elif party == "left_5y":
+    party = str(answers.get(Step.PARTY))
+    if not rules.party_allowed(party):
+        add(
+            "❌",
+            t._(
+                "Political party: members, and those who left less than 5 years ago, cannot serve."
+            ),
+        )
+    elif rules.needs_party_letter(party):
         add(
             "⚠️",
             t._(
@@ -259,12 +273,7 @@ async def _verdict(ctx: Ctx, answers: dict[str, object]) -> Reply:
             ),
         )
     else:
-        add(
-            "❌",
-            t._(
-                "Political party: members, and those who left less than 5 years ago, cannot serve."
-            ),
-        )
+        add("✅", t._("Political party: never a member."))
     for step, fail, ok in (
         (
             Step.CAMPAIGN,
@@ -310,8 +319,7 @@ async def _verdict(ctx: Ctx, answers: dict[str, object]) -> Reply:
     documents = [
         f"• {spec.name}"
         for spec in ctx.period.documents
-        if spec.required == "always"
-        or (spec.required == "former_party_member" and party == "left_5y")
+        if rules.document_required(spec.required, party=str(party), employment=None)
     ]
     parts = [
         verdict,
@@ -319,7 +327,9 @@ async def _verdict(ctx: Ctx, answers: dict[str, object]) -> Reply:
         t._("Documents you will need:") + "\n" + "\n".join(documents),
         t._("This check is only a guide: the PPS decides. Nothing you answered was stored."),
     ]
-    ctx.conv.flow = ctx.conv.step = None
-    ctx.conv.data.pop("check", None)
-    buttons = [] if blocked else [[Button("menu:daftar", t.C_("button", "Register now"))]]
-    return Reply(text="\n\n".join(parts), buttons=buttons)
+    FLOW.leave(ctx)
+    options = [] if blocked else [Option("/daftar", t.C_("button", "Register now"))]
+    return Reply(text="\n\n".join(parts), options=options)
+
+
+FLOW = EligibilityFlow()

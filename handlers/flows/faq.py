@@ -1,6 +1,6 @@
 """Questions and answers: /tanya, a menu by category, and free text recognised as a question.
 
-Stateless: the buttons carry what they mean (``faq:cat:<category>``, ``faq:q:<entry id>``), so
+Stateless: the options carry what they mean (``faq:cat:<category>``, ``faq:q:<entry id>``), so
 a question can be asked from anywhere, also in the middle of another flow, which then resumes.
 """
 
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from handlers.faq import CATEGORIES, FaqEntry, FaqMatch, KnowledgeStore, render_answer
-from handlers.i18n import NC_
-from handlers.messages import Button, Reply
+from handlers.flows.base import Command, Flow
+from handlers.i18n import N_, NC_
+from handlers.messages import Option, Reply
 
 CATEGORY_LABELS = {
     "syarat": NC_("button", "Requirements"),
@@ -21,69 +22,51 @@ CATEGORY_LABELS = {
 }
 
 
-def _rows(buttons: list[Button], columns: int = 2) -> list[list[Button]]:
-    return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
-
-
 def menu(ctx: Ctx) -> Reply:
-    buttons = [Button(f"faq:cat:{c}", ctx.t.C_("button", CATEGORY_LABELS[c])) for c in CATEGORIES]
     return Reply(
         text=ctx.t._("Choose a topic, or simply type your question in your own words."),
-        buttons=_rows(buttons),
+        options=[
+            Option(f"faq:cat:{c}", ctx.t.C_("button", CATEGORY_LABELS[c])) for c in CATEGORIES
+        ],
     )
 
 
 def category(ctx: Ctx, knowledge: KnowledgeStore, name: str) -> Reply:
     entries = knowledge.get().by_category(name)
-    buttons = [Button(f"faq:q:{e.id}", e.label.get(ctx.t.locale)) for e in entries]
-    buttons.append(Button("faq:menu", ctx.t.C_("button", "Other topics")))
+    options = [Option(f"faq:q:{e.id}", e.label.get(ctx.t.locale)) for e in entries]
+    options.append(Option("faq:menu", ctx.t.C_("button", "Other topics")))
     return Reply(
         text=ctx.t._("Questions about {topic}:", topic=ctx.t.C_("button", CATEGORY_LABELS[name])),
-        buttons=_rows(buttons),
+        options=options,
     )
 
 
 def answer(ctx: Ctx, entry: FaqEntry) -> Reply:
     text = render_answer(entry, ctx.t.locale, ctx.period, today=ctx.today)
-    return Reply(text=text, buttons=[[Button("faq:menu", ctx.t.C_("button", "Other questions"))]])
+    return Reply(text=text, options=[Option("faq:menu", ctx.t.C_("button", "Other questions"))])
 
 
 def not_understood(ctx: Ctx, match: FaqMatch) -> Reply:
     if not match.candidates:
-        reply = menu(ctx)
-        reply.text = (
+        return menu(ctx).prefixed(
             ctx.t._(
                 "Sorry, I may not have understood your question. I can answer questions about "
                 "KPPS registration; for anything else please contact {contact}.",
                 contact=ctx.period.contact,
             )
-            + "\n\n"
-            + reply.text
         )
-        return reply
-    buttons = [
-        Button(f"faq:q:{entry.id}", entry.label.get(ctx.t.locale)) for entry, _ in match.candidates
+    options = [
+        Option(f"faq:q:{entry.id}", entry.label.get(ctx.t.locale)) for entry, _ in match.candidates
     ]
-    buttons.append(Button("faq:menu", ctx.t.C_("button", "Other topics")))
+    options.append(Option("faq:menu", ctx.t.C_("button", "Other topics")))
     return Reply(
         text=ctx.t._(
             "Sorry, I may not have understood. Did you mean one of these questions? If not, "
             "please contact {contact}.",
             contact=ctx.period.contact,
         ),
-        buttons=_rows(buttons, 1),
+        options=options,
     )
-
-
-def on_button(ctx: Ctx, knowledge: KnowledgeStore, value: str) -> Reply:
-    kind, _, key = value.partition(":")
-    if kind == "cat" and key in CATEGORIES:
-        return category(ctx, knowledge, key)
-    if kind == "q" and (entry := knowledge.get().get(key)) is not None:
-        reply = answer(ctx, entry)
-        reply.chosen = entry.label.get(ctx.t.locale)
-        return reply
-    return menu(ctx)
 
 
 def ask(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> tuple[Reply, bool]:
@@ -96,15 +79,68 @@ def ask(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> tuple[Reply, bool]:
 
 def back_to_flow(ctx: Ctx, answer_text: str) -> str:
     """An answer given in the middle of a flow, announcing that the flow's question follows."""
-    return f"{answer_text}\n\n{ctx.t._('Now, back to where we were:')}"
+    note = ctx.t._("Now, back to where we were:")
+    return f"{answer_text}\n\n{note}"
 
 
-def interrupt(ctx: Ctx, knowledge: KnowledgeStore, text: str) -> str | None:
-    """A question typed where a flow expected an answer: the answer, or None to carry on."""
-    matcher = knowledge.matcher()
-    if not matcher.is_question(text):
+async def resumed(ctx: Ctx, reply: Reply) -> Reply:
+    """After an answer given in the middle of a flow, the flow's question again."""
+    again = await ctx.resume(back_to_flow(ctx, reply.text), chosen=reply.chosen)
+    return again or reply
+
+
+def idle_answer(ctx: Ctx, text: str) -> Reply | None:
+    """Text typed outside every flow: a question's answer (or suggestions), else None."""
+    if ctx.knowledge is None:
         return None
+    text = text.strip()[:1000]
+    matcher = ctx.knowledge.matcher()
+    if matcher.is_question(text):
+        return ask(ctx, ctx.knowledge, text)[0]
     match = matcher.match(text, ctx.t.locale)
-    if not (match.confident and match.entry is not None):
-        return None
-    return back_to_flow(ctx, render_answer(match.entry, ctx.t.locale, ctx.period, today=ctx.today))
+    if match.confident and match.entry is not None:
+        return answer(ctx, match.entry)
+    return None
+
+
+class FaqFlow(Flow):
+    name = "faq"
+    namespace = "faq"
+    commands = (Command("tanya", N_("Ask a question about KPPS"), rank=4),)
+
+    async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
+        if ctx.knowledge is None:
+            return await ctx.flows.home.command(ctx, "bantuan", "")
+        if payload:
+            reply, answered = ask(ctx, ctx.knowledge, payload)
+            # an answer resumes the flow; "did you mean …" keeps its suggestion options
+            return await resumed(ctx, reply) if answered else reply
+        return menu(ctx)
+
+    async def button(self, ctx: Ctx, value: str) -> Reply:
+        if ctx.knowledge is None:
+            return menu(ctx)
+        kind, _, key = value.partition(":")
+        if kind == "cat" and key in CATEGORIES:
+            return category(ctx, ctx.knowledge, key)
+        if kind == "q" and (entry := ctx.knowledge.get().get(key)) is not None:
+            reply = answer(ctx, entry)
+            reply.chosen = entry.label.get(ctx.t.locale)
+            return await resumed(ctx, reply)
+        return menu(ctx)
+
+    def side_answer(self, ctx: Ctx, text: str) -> str | None:
+        """A question typed where a flow expected an answer: the answer, or None."""
+        if ctx.knowledge is None:
+            return None
+        matcher = ctx.knowledge.matcher()
+        if not matcher.is_question(text):
+            return None
+        match = matcher.match(text, ctx.t.locale)
+        if not (match.confident and match.entry is not None):
+            return None
+        entry = match.entry
+        return back_to_flow(ctx, render_answer(entry, ctx.t.locale, ctx.period, today=ctx.today))
+
+
+FLOW = FaqFlow()

@@ -1,0 +1,69 @@
+"""Free-text answers of the registration: name, street address, RT/RW, occupation."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.choices import normalise
+from handlers.errors import InvalidAnswer
+from handlers.i18n import N_
+
+
+def bounded(text: str, shortest: int, longest: int, msgid: str) -> str:
+    """Whitespace collapsed; InvalidAnswer(msgid) unless the length is within the bounds."""
+    value = " ".join(text.split())
+    if not shortest <= len(value) <= longest:
+        raise InvalidAnswer(msgid)
+    return value
+
+
+def parse_name(text: str) -> str:
+    name = bounded(
+        text,
+        2,
+        100,
+        N_("Please type your full name (2 to 100 letters), as written on your KTP-el."),
+    )
+    if not re.fullmatch(r"[^\W\d_]+(?:[ .,'\-][^\W\d_]*)*\.?", name):
+        raise InvalidAnswer(
+            N_(
+                "A name may contain letters, spaces and the signs . , ' - only (no digits or "
+                "emoji). Please type your full name as written on your KTP-el."
+            )
+        )
+    return name
+
+
+def parse_address(text: str) -> str:
+    return bounded(
+        text,
+        5,
+        200,
+        N_(
+            "Please type your street address (5 to 200 characters), for example Jl. Sao-Sao No. 12."
+        ),
+    )
+
+
+_RT_RW = re.compile(r"^(?:rt\.?\s*)?(\d{1,3})\s*(?:[/\s,\-]|\s*rw\.?)\s*(?:rw\.?\s*)?(\d{1,3})$")
+
+
+def parse_rt_rw(text: str) -> str:
+    match = _RT_RW.match(normalise(text.replace("/", " / ")).replace(" / ", "/"))
+    if not match or int(match.group(1)) == 0 or int(match.group(2)) == 0:
+        raise InvalidAnswer(
+            N_("Please type your RT and RW as two numbers, for example 003/002 or RT 3 RW 2.")
+        )
+    return f"{int(match.group(1)):03d}/{int(match.group(2)):03d}"
+
+
+def parse_occupation(text: str) -> str:
+    return bounded(
+        text,
+        2,
+        100,
+        N_(
+            "Please type your occupation in a few words (2 to 100 characters), for "
+            "example: wiraswasta, guru, mahasiswa, ibu rumah tangga, belum bekerja."
+        ),
+    )

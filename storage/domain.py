@@ -1,0 +1,203 @@
+"""The project's vocabulary, defined once and used by every layer: roles, statuses and the
+typed records that repositories return (plain dataclasses: ORM rows never leave storage/)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    """What a person is to the bot. Officers' scope is a wilayah code (kelurahan for a PPS,
+    kecamatan for a PPK, kab/kota for a KPU admin)."""
+
+    APPLICANT = "applicant"
+    PPS = "pps"
+    PPK = "ppk"
+    KPU_ADMIN = "kpu_admin"
+
+
+OFFICERS = frozenset({Role.PPS, Role.PPK, Role.KPU_ADMIN})
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"  # waiting for the PPS administrative check
+    QUALIFIED = "qualified"  # Memenuhi Syarat (MS)
+    NOT_QUALIFIED = "not_qualified"  # Tidak Memenuhi Syarat (TMS)
+    SELECTED = "selected"
+    RESERVE = "reserve"  # cadangan
+    NOT_SELECTED = "not_selected"
+    WITHDRAWN = "withdrawn"
+
+
+class DocumentStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    NEEDS_FIX = "needs_fix"
+    REJECTED = "rejected"
+
+
+DOCUMENT_COUNTS_AS_IN = frozenset({DocumentStatus.PENDING, DocumentStatus.ACCEPTED})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who sent the message being handled. ``person_id`` is None until something about the
+    person is stored (a first /start stores nothing)."""
+
+    channel: str
+    external_id: str
+    person_id: int | None = None
+    identity_id: int | None = None
+    role: Role = Role.APPLICANT
+    scope: str | None = None
+
+
+@dataclass(slots=True)
+class ConversationState:
+    """Where one chat is. ``data`` holds one slot per flow (encrypted at rest); ``choices``
+    are the options of the last question shown, so typed input can be matched to them."""
+
+    identity_id: int | None = None
+    locale: str | None = None
+    flow: str | None = None
+    step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    choices: dict[str, Any] | None = None
+    id: int | None = None
+    version: int = 0
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RegionInfo:
+    code: str
+    name: str
+    level: int
+    parent_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TpsInfo:
+    id: int
+    kelurahan_code: str
+    number: int
+    address: str
+    is_demo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """Proof of consent (UU 27/2022 Pasal 22-24)."""
+
+    version: str
+    at: datetime
+    locale: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicantDetails:
+    """What an applicant told about themselves, as fields (stored encrypted). Field names are
+    this record's own: renaming a question of the registration flow changes nothing here."""
+
+    name: str
+    birth_date: date
+    sex: str  # "M" / "F", as encoded in the NIK
+    phone: str  # E.164
+    address: str
+    rt_rw: str
+    kecamatan_code: str
+    education: str
+    occupation: str
+    employment: str
+    prior_service: int
+    smartphone: bool
+    party: str  # "never" / "left_5y"
+    statements: dict[str, bool]  # each statement of the surat pernyataan, by its key
+    locale: str = "id"
+    consent: Consent | None = None
+
+    SCHEMA = 1
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["birth_date"] = self.birth_date.isoformat()
+        if self.consent is not None:
+            data["consent"]["at"] = self.consent.at.isoformat()
+        data["schema"] = self.SCHEMA
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ApplicantDetails:
+        consent = data.get("consent")
+        return cls(
+            name=data["name"],
+            birth_date=date.fromisoformat(data["birth_date"]),
+            sex=data["sex"],
+            phone=data["phone"],
+            address=data["address"],
+            rt_rw=data["rt_rw"],
+            kecamatan_code=data["kecamatan_code"],
+            education=data["education"],
+            occupation=data["occupation"],
+            employment=data["employment"],
+            prior_service=int(data["prior_service"]),
+            smartphone=bool(data["smartphone"]),
+            party=data["party"],
+            statements={key: bool(value) for key, value in data["statements"].items()},
+            locale=data.get("locale", "id"),
+            consent=Consent(
+                version=consent["version"],
+                at=datetime.fromisoformat(consent["at"]),
+                locale=consent.get("locale", "id"),
+                channel=consent.get("channel", ""),
+            )
+            if consent
+            else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationInfo:
+    id: int
+    reg_number: str
+    period_code: str
+    person_id: int | None
+    kelurahan_code: str
+    tps_id: int | None
+    status: ApplicationStatus
+    flags: list[str]
+    submitted_at: datetime
+    details: ApplicantDetails
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    id: int
+    kind: str
+    file_key: str
+    encrypted: bool
+    mime: str
+    size: int
+    width: int | None
+    height: int | None
+    pages: int | None
+    status: DocumentStatus
+    status_reason: str | None
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One entry of an application's (or a document's) status history."""
+
+    application_id: int
+    document_id: int | None
+    actor_person_id: int | None
+    at: datetime
+    from_status: str | None
+    to_status: str
+    reason: str | None

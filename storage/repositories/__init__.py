@@ -1,0 +1,49 @@
+"""Repositories by aggregate over one session. They never commit: the caller (the engine, an
+importer, the CLI) owns the transaction. ORM rows never leave this package: callers get the
+plain dataclasses of ``storage.domain``.
+
+``Repos`` bundles the repositories of one unit of work (one incoming message).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import Crypto
+from storage.repositories.applications import Applications, DuplicateNik
+from storage.repositories.base import ConcurrencyConflict
+from storage.repositories.conversations import Conversations
+from storage.repositories.deliveries import Deliveries
+from storage.repositories.documents import Documents
+from storage.repositories.meta import MetaRepo
+from storage.repositories.people import Consents, People
+from storage.repositories.wilayah import Wilayah
+
+__all__ = [
+    "Applications",
+    "ConcurrencyConflict",
+    "Consents",
+    "Conversations",
+    "Deliveries",
+    "Documents",
+    "DuplicateNik",
+    "MetaRepo",
+    "People",
+    "Repos",
+    "Wilayah",
+]
+
+
+class Repos:
+    """The repositories of one unit of work, sharing one session."""
+
+    def __init__(self, session: AsyncSession, crypto: Crypto, edition: str) -> None:
+        self.session = session
+        self.deliveries = Deliveries(session)
+        self.people = People(session, crypto)
+        self.consents = Consents(session)
+        self.conversations = Conversations(session, crypto)
+        self.documents = Documents(session)
+        self.applications = Applications(session, crypto, self.documents)
+        self.wilayah = Wilayah(session, edition)
+        self.meta = MetaRepo(session)

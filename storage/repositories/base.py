@@ -1,0 +1,13 @@
+"""What every repository shares."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class ConcurrencyConflict(Exception):
+    """The row changed under us; the whole unit of work must be retried."""
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

@@ -1,0 +1,81 @@
+"""Where each chat is in its flow (one row per channel identity)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import Crypto
+from storage.domain import ConversationState
+from storage.models import Conversation, utcnow
+from storage.repositories.base import ConcurrencyConflict, is_postgres
+
+
+class Conversations:
+    def __init__(self, session: AsyncSession, crypto: Crypto) -> None:
+        self.session = session
+        self.crypto = crypto
+
+    async def load(self, identity_id: int | None) -> ConversationState:
+        """The chat's state, locked for this transaction (a fresh one if none is stored)."""
+        if identity_id is None:
+            return ConversationState()
+        stmt = select(Conversation).where(Conversation.identity_id == identity_id)
+        if is_postgres(self.session):
+            stmt = stmt.with_for_update()
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            return ConversationState(identity_id=identity_id)
+        return ConversationState(
+            id=row.id,
+            identity_id=row.identity_id,
+            locale=row.locale,
+            flow=row.flow,
+            step=row.step,
+            data=self.crypto.decrypt_json(row.data_enc) if row.data_enc else {},
+            choices=row.choices,
+            version=row.version,
+        )
+
+    async def save(self, state: ConversationState) -> None:
+        """Insert or update with a version check (ConcurrencyConflict when it moved)."""
+        if state.identity_id is None:
+            raise ValueError("a conversation is saved for a stored identity")
+        values = {
+            "locale": state.locale,
+            "flow": state.flow,
+            "step": state.step,
+            "data_enc": self.crypto.encrypt_json(state.data) if state.data else None,
+            "choices": state.choices,
+            "updated_at": utcnow(),
+        }
+        if state.id is None:
+            try:
+                async with self.session.begin_nested():
+                    result = await self.session.execute(
+                        insert(Conversation)
+                        .values(identity_id=state.identity_id, version=1, **values)
+                        .returning(Conversation.id)
+                    )
+            except IntegrityError as exc:
+                raise ConcurrencyConflict from exc
+            state.id = result.scalar_one()
+            state.version = 1
+            return
+        result = await self.session.execute(
+            update(Conversation)
+            .where(Conversation.id == state.id, Conversation.version == state.version)
+            .values(version=state.version + 1, **values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrencyConflict
+        state.version += 1
+
+    async def delete(self, state: ConversationState) -> None:
+        """Delete the stored state; the engine will not save it again for this message."""
+        if state.id is not None:
+            await self.session.execute(delete(Conversation).where(Conversation.id == state.id))
+        state.id = None
+        state.version = 0
+        state.deleted = True

@@ -1,0 +1,130 @@
+"""People, their channel identities and their consents."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import Crypto
+from storage.domain import Actor, Role
+from storage.models import Application, Consent, Identity, Person, utcnow
+from storage.repositories.base import ConcurrencyConflict
+
+
+def identity_hash(crypto: Crypto, channel: str, external_id: str) -> str:
+    """The keyed look-up hash of a channel's external id (never stored in clear)."""
+    return crypto.lookup_hash(f"identity:{channel}:{external_id}")
+
+
+class People:
+    def __init__(self, session: AsyncSession, crypto: Crypto) -> None:
+        self.session = session
+        self.crypto = crypto
+
+    async def resolve(self, channel: str, external_id: str) -> Actor:
+        """The person behind a chat: role and scope; an anonymous applicant if unknown."""
+        row = (
+            await self.session.execute(
+                select(Identity.id, Person.id, Person.role, Person.scope)
+                .join(Person, Person.id == Identity.person_id)
+                .where(
+                    Identity.channel == channel,
+                    Identity.external_hash == identity_hash(self.crypto, channel, external_id),
+                )
+            )
+        ).first()
+        if row is None:
+            return Actor(channel=channel, external_id=external_id)
+        identity_id, person_id, role, scope = row
+        return Actor(
+            channel=channel,
+            external_id=external_id,
+            person_id=person_id,
+            identity_id=identity_id,
+            role=Role(role),
+            scope=scope,
+        )
+
+    async def ensure(self, actor: Actor) -> Actor:
+        """Store the person and their identity if they are not stored yet."""
+        if actor.identity_id is not None:
+            return actor
+        person = Person(role=actor.role.value, scope=actor.scope)
+        identity = Identity(
+            channel=actor.channel,
+            external_hash=identity_hash(self.crypto, actor.channel, actor.external_id),
+            external_enc=self.crypto.encrypt(actor.external_id.encode()),
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(person)
+                await self.session.flush()
+                identity.person_id = person.id
+                self.session.add(identity)
+                await self.session.flush()
+        except IntegrityError as exc:  # the same chat's first message, handled elsewhere
+            raise ConcurrencyConflict from exc
+        return replace(actor, person_id=person.id, identity_id=identity.id)
+
+    async def set_role(self, person_id: int, role: Role, scope: str | None) -> None:
+        await self.session.execute(
+            update(Person).where(Person.id == person_id).values(role=role.value, scope=scope)
+        )
+
+    async def external_id(self, identity_id: int) -> str | None:
+        """The channel's id in clear, to send to the person (never for logs or listings)."""
+        row = await self.session.get(Identity, identity_id)
+        return self.crypto.decrypt(row.external_enc).decode() if row else None
+
+    async def delete(self, person_id: int) -> None:
+        """Forget a person: identities (and so conversations), consents and the person."""
+        await self.session.execute(
+            update(Application).where(Application.person_id == person_id).values(person_id=None)
+        )
+        await self.session.execute(delete(Consent).where(Consent.person_id == person_id))
+        await self.session.execute(delete(Identity).where(Identity.person_id == person_id))
+        await self.session.execute(delete(Person).where(Person.id == person_id))
+
+
+class Consents:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self,
+        *,
+        person_id: int,
+        channel: str,
+        purpose: str,
+        version: str,
+        locale: str,
+        granted: bool,
+        at: datetime | None = None,
+    ) -> None:
+        self.session.add(
+            Consent(
+                person_id=person_id,
+                channel=channel,
+                purpose=purpose,
+                version=version,
+                locale=locale,
+                granted=granted,
+                recorded_at=at or utcnow(),
+            )
+        )
+        await self.session.flush()
+
+    async def of(self, person_id: int) -> list[tuple[str, str, bool]]:
+        rows = await self.session.execute(
+            select(Consent.purpose, Consent.version, Consent.granted)
+            .where(Consent.person_id == person_id)
+            .order_by(Consent.id)
+        )
+        return [(r.purpose, r.version, r.granted) for r in rows]
+
+    async def delete_of(self, person_id: int) -> None:
+        await self.session.execute(delete(Consent).where(Consent.person_id == person_id))

@@ -157,8 +157,7 @@ class Engine:
             ):
                 log.info("duplicate delivery dropped")
                 return None
-            actor = await repos.people.resolve(incoming.channel, incoming.chat_id)
-            conv = await repos.conversations.load(actor.identity_id)
+            actor, conv = await repos.conversations.open(incoming.channel, incoming.chat_id)
             ctx = Ctx(
                 repos=repos,
                 actor=actor,

@@ -56,3 +56,35 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from bot.app import App\nimport aiogram.types\n", encoding="utf-8")
     assert imported_roots(bad) == {"bot", "aiogram"}
+
+
+def test_the_engine_names_no_flow() -> None:
+    """The engine routes by the registry: it imports no flow module and holds no flow name,
+    command name or step name of its own."""
+    from handlers.flows import FLOWS
+
+    path = ROOT / "handlers" / "engine.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("handlers.")
+    }
+    assert {m for m in modules if m.startswith("handlers.flows")} <= {
+        "handlers.flows",
+        "handlers.flows.base",
+    }
+    names = {flow.name for flow in FLOWS} | {flow.namespace for flow in FLOWS}
+    names |= {command.name for flow in FLOWS for command in flow.commands}
+    literals = {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    assert names & literals == set()
+    assert not any(
+        isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and node.slice.value in names
+        for node in ast.walk(tree)
+    )

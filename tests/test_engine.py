@@ -82,7 +82,7 @@ async def test_an_unexpected_error_gives_a_polite_reply_with_an_id(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database exploded with NIK 7471011708900001")
 
-    monkeypatch.setattr(Conversations, "load", broken)
+    monkeypatch.setattr(Conversations, "open", broken)
     with caplog.at_level(logging.ERROR):
         reply = await app.engine.handle(Incoming("console", "x", Kind.COMMAND, command="status"))
     assert reply is not None

@@ -31,9 +31,10 @@ from handlers.faq import (
     render_answer,
     render_question,
 )
-from handlers.faq.knowledge import DEFAULT_FAQ_PATH, MISSING, date_range, text_for
+from handlers.faq.knowledge import DEFAULT_FAQ_PATH, MISSING, date_range
 from handlers.faq.matcher import EvalReport, evaluate
 from handlers.faq.text import basic_normalise
+from handlers.i18n import I18n, Translator
 from handlers.period import Period, Stage, load_period
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +85,18 @@ EXTRA_IDS = [
     "ktp-luar-daerah",
     "kontak-pps",
 ]
+
+
+CATALOGUES = I18n.load()
+
+
+def tr(locale: str) -> Translator:
+    """The translator of ``locale`` (the default language for an unknown one)."""
+    return CATALOGUES.get(locale)
+
+
+def text_for(msgid: str, locale: str) -> str:
+    return tr(locale)._(msgid)
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +193,7 @@ def test_every_placeholder_has_a_value_for_the_demo_period(period: Period) -> No
     from handlers.faq.knowledge import placeholder_values
 
     for locale in ("id", "en"):
-        values = placeholder_values(period, locale, TODAY)
+        values = placeholder_values(period, tr(locale), TODAY)
         assert set(values) == set(PLACEHOLDERS)
         assert all(value for value in values.values()), locale
     assert {f"stage_{stage.value}" for stage in Stage} <= set(PLACEHOLDERS)
@@ -208,61 +221,63 @@ def test_period_values_are_never_typed_into_answers(kb: KnowledgeBase) -> None:
 def test_answers_carry_the_period_values_in_both_languages(
     kb: KnowledgeBase, period: Period
 ) -> None:
-    honor_id = render_answer(kb["honor"], "id", period)
-    honor_en = render_answer(kb["honor"], "en", period)
+    honor_id = render_answer(kb["honor"], tr("id"), period)
+    honor_en = render_answer(kb["honor"], tr("en"), period)
     assert "Rp900.000" in honor_id and "Rp850.000" in honor_id and "Rp650.000" in honor_id
     assert "Rp900,000" in honor_en and "Rp650,000" in honor_en
     assert "per orang per bulan" in honor_id and "per person per month" in honor_en
 
     close_id = format_date(period.registration_close, format="long", locale="id")
     close_en = format_date(period.registration_close, format="long", locale="en")
-    schedule_id = render_answer(kb["jadwal-pendaftaran"], "id", period, today=TODAY)
-    schedule_en = render_answer(kb["jadwal-pendaftaran"], "en", period, today=TODAY)
+    schedule_id = render_answer(kb["jadwal-pendaftaran"], tr("id"), period, today=TODAY)
+    schedule_en = render_answer(kb["jadwal-pendaftaran"], tr("en"), period, today=TODAY)
     assert close_id in schedule_id and "sedang dibuka" in schedule_id
     assert close_en in schedule_en and "open now" in schedule_en
     registration = period.stage(Stage.REGISTRATION)
     assert registration is not None
     assert date_range(registration.start, registration.end, "id") in schedule_id
 
-    age_id = render_answer(kb["batas-usia"], "id", period)
+    age_id = render_answer(kb["batas-usia"], tr("id"), period)
     assert "17 tahun" in age_id and "55 tahun" in age_id
     assert format_date(period.polling_day, format="long", locale="id") in age_id
 
-    needed = render_answer(kb["kebutuhan-kpps"], "id", period)
+    needed = render_answer(kb["kebutuhan-kpps"], tr("id"), period)
     assert "3.675" in needed and "525 TPS" in needed and "Kota Kendari" in needed
-    assert "3,675" in render_answer(kb["kebutuhan-kpps"], "en", period)
-    assert render_question(kb["kebutuhan-kpps"], "en", period).endswith("in Kota Kendari?")
+    assert "3,675" in render_answer(kb["kebutuhan-kpps"], tr("en"), period)
+    assert render_question(kb["kebutuhan-kpps"], tr("en"), period).endswith("in Kota Kendari?")
 
 
 def test_registration_status_follows_the_day(kb: KnowledgeBase, period: Period) -> None:
     entry = kb["jadwal-pendaftaran"]
     before = period.registration_open.replace(day=1) if period.registration_open.day > 1 else None
     if before is not None and before < period.registration_open:
-        assert "belum dibuka" in render_answer(entry, "id", period, today=before)
+        assert "belum dibuka" in render_answer(entry, tr("id"), period, today=before)
     after = date.fromordinal(period.registration_close.toordinal() + 1)
-    assert "sudah ditutup" in render_answer(entry, "id", period, today=after)
-    assert "Registration closed" in render_answer(entry, "en", period, today=after)
+    assert "sudah ditutup" in render_answer(entry, tr("id"), period, today=after)
+    assert "Registration closed" in render_answer(entry, tr("en"), period, today=after)
 
 
 def test_every_answer_renders_completely(kb: KnowledgeBase, period: Period) -> None:
     for entry in kb.entries:
         for locale in ("id", "en", "fr"):
-            text = render_answer(entry, locale, period, today=TODAY)
+            text = render_answer(entry, tr(locale), period, today=TODAY)
             assert "{" not in text and "}" not in text, entry.id
             assert text_for(MISSING, "id") not in text and MISSING not in text
-            assert render_question(entry, locale, period)
-    assert render_answer(kb["honor"], "fr", period) == render_answer(kb["honor"], "id", period)
+            assert render_question(entry, tr(locale), period)
+    assert render_answer(kb["honor"], tr("fr"), period) == render_answer(
+        kb["honor"], tr("id"), period
+    )
 
 
 def test_missing_period_values_use_the_fallback(kb: KnowledgeBase, period: Period) -> None:
     bare = period.model_copy(
         update={"honorarium_ketua": None, "kpps_needed": None, "kabkota_name": None, "stages": []}
     )
-    honor = render_answer(kb["honor"], "id", bare)
+    honor = render_answer(kb["honor"], tr("id"), bare)
     assert "belum dimasukkan" in honor and bare.contact in honor and "Rp" not in honor
-    assert "not been entered" in render_answer(kb["kebutuhan-kpps"], "en", bare)
-    assert "wilayah ini" in render_question(kb["kebutuhan-kpps"], "id", bare)
-    schedule = render_answer(kb["jadwal-pendaftaran"], "id", bare, today=TODAY)
+    assert "not been entered" in render_answer(kb["kebutuhan-kpps"], tr("en"), bare)
+    assert "wilayah ini" in render_question(kb["kebutuhan-kpps"], tr("id"), bare)
+    schedule = render_answer(kb["jadwal-pendaftaran"], tr("id"), bare, today=TODAY)
     assert text_for(MISSING, "id") in schedule
 
 
@@ -436,7 +451,7 @@ def test_place_names_and_numbers_are_neutral(matcher: FaqMatcher) -> None:
     ],
 )
 def test_questions_are_recognised(matcher: FaqMatcher, text: str) -> None:
-    assert is_question(text)
+    assert is_question(text, matcher.normaliser)
     assert matcher.is_question(text)
 
 
@@ -465,7 +480,7 @@ def test_questions_are_recognised(matcher: FaqMatcher, text: str) -> None:
     ],
 )
 def test_answers_are_not_questions(matcher: FaqMatcher, text: str) -> None:
-    assert not is_question(text)
+    assert not is_question(text, matcher.normaliser)
     assert not matcher.is_question(text)
 
 

@@ -8,13 +8,13 @@ from handlers.faq.knowledge import (
     FaqEntry,
     KnowledgeBase,
     KnowledgeError,
-    KnowledgeStore,
     load_knowledge,
     placeholder_values,
     render_answer,
     render_question,
 )
 from handlers.faq.matcher import FaqMatch, FaqMatcher, is_question
+from handlers.faq.store import KnowledgeStore
 
 __all__ = [
     "CATEGORIES",

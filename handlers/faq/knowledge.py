@@ -13,14 +13,9 @@ the KPU can edit the answers without restarting the bot.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import string
-import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -30,11 +25,11 @@ from babel.numbers import format_decimal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from handlers.faq.text import Lexicon
-from handlers.i18n import N_, I18n
+from handlers.i18n import N_, Translator
 from handlers.period import Period, Stage
 
 if TYPE_CHECKING:
-    from handlers.faq.matcher import FaqMatcher
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +81,6 @@ REGISTRATION_STATUS = {
     "open": N_("Registration is open now, until {close}."),
     "closed": N_("Registration closed on {close}."),
 }
-
-
-@lru_cache(maxsize=1)
-def _catalogues() -> I18n:
-    return I18n.load()
-
-
-def text_for(msgid: str, locale: str, **params: str) -> str:
-    """A fixed text in ``locale`` from the gettext catalogues."""
-    return _catalogues().get(locale)._(msgid, **params)
 
 
 _ID = r"^[a-z0-9][a-z0-9-]{1,39}$"  # ≤ 40 chars: fits in 64-byte callback data
@@ -261,30 +246,35 @@ def _number(value: int | None, locale: str) -> str | None:
     return None if value is None else format_decimal(value, locale=locale)
 
 
-def _registration_status(period: Period, today: date, locale: str) -> str:
+def _registration_status(period: Period, today: date, t: Translator) -> str:
+    locale = _locale(t)
     if today < period.registration_open:
         state = "not_open"
     elif today > period.registration_close:
         state = "closed"
     else:
         state = "open"
-    return text_for(
+    return t._(
         REGISTRATION_STATUS[state],
-        locale,
         open=_long_date(period.registration_open, locale),
         close=_long_date(period.registration_close, locale),
     )
 
 
+def _locale(t: Translator) -> str:
+    return t.locale if t.locale in LOCALES else DEFAULT_LOCALE
+
+
 def placeholder_values(
-    period: Period, locale: str, today: date | None = None
+    period: Period, t: Translator, today: date | None = None
 ) -> dict[str, str | None]:
-    """Every placeholder's text for ``period`` in ``locale``; None where the period has no value.
+    """Every placeholder's text for ``period`` in ``t``'s language; None where the period has no
+    value.
 
     ``today`` (the period's local date) only matters for ``registration_status``; by default it
     is taken from the clock in the period's time zone.
     """
-    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    locale = _locale(t)
     if today is None:
         today = period.local_today(datetime.now(UTC))
     values: dict[str, str | None] = {
@@ -301,7 +291,7 @@ def placeholder_values(
         "registration_window": date_range(
             period.registration_open, period.registration_close, locale
         ),
-        "registration_status": _registration_status(period, today, locale),
+        "registration_status": _registration_status(period, today, t),
         "honorarium_ketua": _rupiah(period.honorarium_ketua, locale),
         "honorarium_anggota": _rupiah(period.honorarium_anggota, locale),
         "honorarium_satlinmas": _rupiah(period.honorarium_satlinmas, locale),
@@ -318,41 +308,42 @@ def placeholder_values(
     return values
 
 
-def _fill(text: str, values: dict[str, str | None], locale: str) -> str:
-    missing = text_for(MISSING, locale)
+def _fill(text: str, values: dict[str, str | None], t: Translator) -> str:
+    missing = t._(MISSING)
     return text.format_map(
         {name: missing if value is None else value for name, value in values.items()}
     )
 
 
 def render_answer(
-    entry: FaqEntry, locale: str, period: Period, *, today: date | None = None
+    entry: FaqEntry, t: Translator, period: Period, *, today: date | None = None
 ) -> str:
-    """The entry's answer in ``locale`` ("id" for an unknown one) with the period's values.
+    """The entry's answer in ``t``'s language ("id" for an unknown one) with the period's
+    values.
 
     When a value the answer needs is missing from the period file, ``answer_missing`` is used
     if the entry has one; otherwise the gap reads "(belum ditetapkan; tanyakan ke PPS)".
     """
-    locale = locale if locale in LOCALES else DEFAULT_LOCALE
-    values = placeholder_values(period, locale, today)
+    locale = _locale(t)
+    values = placeholder_values(period, t, today)
     text = entry.answer.get(locale)
     if entry.answer_missing is not None and any(
         values[name] is None for name in placeholders_in(text)
     ):
         text = entry.answer_missing.get(locale)
-    return _fill(text, values, locale)
+    return _fill(text, values, t)
 
 
-def render_question(entry: FaqEntry, locale: str, period: Period) -> str:
-    """The entry's question in ``locale`` with the period's values (e.g. {kabkota_name})."""
-    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+def render_question(entry: FaqEntry, t: Translator, period: Period) -> str:
+    """The entry's question in ``t``'s language with the period's values ({kabkota_name})."""
+    locale = _locale(t)
     text = entry.question.get(locale)
     if not placeholders_in(text):
         return text
-    values = placeholder_values(period, locale)
+    values = placeholder_values(period, t)
     if period.kabkota_name is None:
-        values["kabkota_name"] = text_for(THIS_AREA, locale)
-    return _fill(text, values, locale)
+        values["kabkota_name"] = t._(THIS_AREA)
+    return _fill(text, values, t)
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -420,94 +411,3 @@ def load_knowledge(path: Path = DEFAULT_FAQ_PATH, slang_path: Path | None = None
         except KnowledgeError as error:
             raise KnowledgeError(f"{path}: {error}") from None
     return kb
-
-
-def _signature(paths: tuple[Path, ...]) -> tuple[tuple[int, int], ...]:
-    result = []
-    for path in paths:
-        try:
-            stat = os.stat(path)
-        except OSError:
-            result.append((-1, -1))
-        else:
-            result.append((stat.st_mtime_ns, stat.st_size))
-    return tuple(result)
-
-
-class KnowledgeStore:
-    """The current knowledge base, reloaded when its files change.
-
-    ``get()`` looks at the files' modification times at most once per ``check_interval``
-    seconds (one ``os.stat`` per file), so it is cheap to call for every message. A file that
-    fails to load after an edit is reported in the log and in ``last_error``; the previous
-    knowledge base stays in use until the file is fixed.
-    """
-
-    def __init__(
-        self,
-        path: Path = DEFAULT_FAQ_PATH,
-        slang_path: Path | None = None,
-        *,
-        check_interval: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.path = Path(path)
-        self.slang_path = Path(slang_path) if slang_path else self.path.with_name(SLANG_FILE_NAME)
-        self.check_interval = check_interval
-        self._clock = clock
-        self._lock = threading.Lock()
-        self.last_error: str | None = None
-        self._signature = _signature(self._paths)
-        self._kb = load_knowledge(self.path, self.slang_path)
-        self._checked = self._clock()
-        self._matcher: FaqMatcher | None = None
-        self.loads = 1
-
-    @property
-    def _paths(self) -> tuple[Path, ...]:
-        return (self.path, self.slang_path)
-
-    def get(self) -> KnowledgeBase:
-        """The knowledge base, reloaded first if a file changed since the last check."""
-        now = self._clock()
-        if now - self._checked >= self.check_interval:
-            self._checked = now
-            if _signature(self._paths) != self._signature:
-                self._load()
-        return self._kb
-
-    def reload(self) -> KnowledgeBase:
-        """Load the files now, whether they changed or not; raises KnowledgeError if broken
-        (the previous knowledge base stays in use)."""
-        self._checked = self._clock()
-        if not self._load():
-            raise KnowledgeError(self.last_error or "reload failed")
-        return self._kb
-
-    def matcher(self) -> FaqMatcher:
-        """A matcher for the current knowledge base (built again after a reload)."""
-        from handlers.faq.matcher import FaqMatcher
-
-        kb = self.get()
-        matcher = self._matcher
-        if matcher is None or matcher.kb is not kb:
-            matcher = FaqMatcher(kb)
-            self._matcher = matcher
-        return matcher
-
-    def _load(self) -> bool:
-        with self._lock:
-            signature = _signature(self._paths)
-            try:
-                kb = load_knowledge(self.path, self.slang_path)
-            except KnowledgeError as error:
-                self.last_error = str(error)
-                self._signature = signature  # do not retry until the file changes again
-                log.error("FAQ knowledge base not reloaded, keeping the previous one: %s", error)
-                return False
-            self._kb = kb
-            self._signature = signature
-            self.last_error = None
-            self.loads += 1
-            log.info("FAQ knowledge base reloaded: %d entries", len(kb))
-            return True

@@ -35,17 +35,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
-from handlers.faq.knowledge import DATA_DIR, SLANG_FILE_NAME, FaqEntry, KnowledgeBase
-from handlers.faq.text import Lexicon, TextNormaliser
-
-DEFAULT_SLANG_PATH = DATA_DIR / SLANG_FILE_NAME
+from handlers.faq.knowledge import FaqEntry, KnowledgeBase
+from handlers.faq.text import TextNormaliser
 
 #: String similarity between a normalised question and a normalised phrasing.
 SCORER: Callable[..., float] = fuzz.token_sort_ratio
@@ -250,7 +245,7 @@ _ADDRESS_START = frozenset(
 )  # fmt: skip
 
 
-def is_question(text: str, normaliser: TextNormaliser | None = None) -> bool:
+def is_question(text: str, normaliser: TextNormaliser) -> bool:
     """Whether a message typed during a registration step is a question rather than an answer.
 
     Questions: a "?", a question word at the start ("berapa …", "kapan …", "bisa …"), a
@@ -261,7 +256,7 @@ def is_question(text: str, normaliser: TextNormaliser | None = None) -> bool:
     stripped = text.strip()
     if not stripped or _DATE_OR_NUMBER.match(stripped):
         return False
-    words = _question_surface(stripped, normaliser)
+    words = normaliser.surface(stripped)
     if not words:
         return False
     if "?" in stripped:
@@ -278,21 +273,6 @@ def is_question(text: str, normaliser: TextNormaliser | None = None) -> bool:
         word in _PERMISSION and any(later in _NEGATION for later in words[i + 1 :])
         for i, word in enumerate(words)
     )
-
-
-def _question_surface(text: str, normaliser: TextNormaliser | None) -> Sequence[str]:
-    return (normaliser or _default_normaliser()).surface(text)
-
-
-@lru_cache(maxsize=1)
-def _default_normaliser() -> TextNormaliser:
-    """Slang expansion from the default ``slang.yaml`` (or none if it cannot be read)."""
-    try:
-        raw = yaml.safe_load(DEFAULT_SLANG_PATH.read_text(encoding="utf-8")) or {}
-        lexicon = Lexicon.model_validate(raw)
-    except (OSError, yaml.YAMLError, ValidationError):
-        lexicon = Lexicon()
-    return TextNormaliser(lexicon)
 
 
 def describe(match: FaqMatch) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def category(ctx: Ctx, knowledge: KnowledgeStore, name: str) -> Reply:
 
 
 def answer(ctx: Ctx, entry: FaqEntry) -> Reply:
-    text = render_answer(entry, ctx.t.locale, ctx.period, today=ctx.today)
+    text = render_answer(entry, ctx.t, ctx.period, today=ctx.today)
     return Reply(text=text, options=[Option("faq:menu", ctx.t.C_("button", "Other questions"))])
 
 
@@ -140,7 +140,7 @@ class FaqFlow(Flow):
         if not (match.confident and match.entry is not None):
             return None
         entry = match.entry
-        return back_to_flow(ctx, render_answer(entry, ctx.t.locale, ctx.period, today=ctx.today))
+        return back_to_flow(ctx, render_answer(entry, ctx.t, ctx.period, today=ctx.today))
 
 
 FLOW = FaqFlow()

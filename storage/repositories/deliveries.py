@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate
+from storage.repositories.base import is_postgres
 
 
 class Deliveries:
@@ -13,11 +14,13 @@ class Deliveries:
         self.session = session
 
     async def claim(self, channel: str, external_id: str) -> bool:
-        """Record a delivery; False if it was handled already."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(ProcessedUpdate(channel=channel, external_id=external_id))
-                await self.session.flush()
-        except IntegrityError:
-            return False
-        return True
+        """Record a delivery; False if it was handled already (one statement, no savepoint:
+        INSERT … ON CONFLICT DO NOTHING on both databases)."""
+        insert = postgresql.insert if is_postgres(self.session) else sqlite.insert
+        result = await self.session.execute(
+            insert(ProcessedUpdate)
+            .values(channel=channel, external_id=external_id)
+            .on_conflict_do_nothing()
+            .returning(ProcessedUpdate.external_id)
+        )
+        return result.first() is not None

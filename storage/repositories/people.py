@@ -60,14 +60,13 @@ class People:
             external_enc=self.crypto.encrypt(actor.external_id.encode()),
         )
         try:
-            async with self.session.begin_nested():
-                self.session.add(person)
-                await self.session.flush()
-                identity.person_id = person.id
-                self.session.add(identity)
-                await self.session.flush()
-        except IntegrityError as exc:  # the same chat's first message, handled elsewhere
-            raise ConcurrencyConflict from exc
+            self.session.add(person)
+            await self.session.flush()
+            identity.person_id = person.id
+            self.session.add(identity)
+            await self.session.flush()
+        except IntegrityError as exc:  # the same chat's first message, handled elsewhere:
+            raise ConcurrencyConflict from exc  # the whole unit of work is retried
         return replace(actor, person_id=person.id, identity_id=identity.id)
 
     async def set_role(self, person_id: int, role: Role, scope: str | None) -> None:

@@ -29,7 +29,7 @@ from handlers.i18n import I18n
 from handlers.messages import Expect, Incoming, Kind, Option, Reply
 from handlers.period import Period
 from storage.crypto import Crypto
-from storage.db import Database
+from storage.db import Database, Session
 from storage.domain import ConversationState, Role
 from storage.files import FileStore
 from storage.repositories import ConcurrencyConflict, Repos
@@ -150,37 +150,46 @@ class Engine:
                     "Please send me a direct message."
                 )
             )
-        async with self.db.transaction() as session:
-            repos = Repos(session, self.crypto, self.edition)
-            if incoming.update_id is not None and not await repos.deliveries.claim(
-                incoming.channel, incoming.update_id
-            ):
-                log.info("duplicate delivery dropped")
-                return None
-            actor, conv = await repos.conversations.open(incoming.channel, incoming.chat_id)
-            ctx = Ctx(
-                repos=repos,
-                actor=actor,
-                conv=conv,
-                t=self.i18n.get(conv.locale),
-                i18n=self.i18n,
-                period=self.period,
-                now=self.clock(),
-                incoming=incoming,
-                flows=self.registry,
-                files=self.files,
-                knowledge=self.knowledge,
-                after_commit=after_commit,
-            )
-            ctx.question_hook = lambda text: self.registry.side_answer(ctx, text)
-            before = _snapshot(conv)
-            reply = await self._route(ctx)
-            if reply.text:  # a new message: its options are what typed input is matched to
-                conv.choices = _remember(reply)
-            if not conv.deleted and _snapshot(conv) != before:
-                await ctx.person_id()  # the chat's person is stored with its first state
-                await repos.conversations.save(conv)
-            return reply
+        return await self.db.run(
+            lambda session: self._unit_of_work(session, incoming, after_commit)
+        )
+
+    async def _unit_of_work(
+        self,
+        session: Session,
+        incoming: Incoming,
+        after_commit: list[Callable[[], Awaitable[None]]],
+    ) -> Reply | None:
+        repos = Repos(session, self.crypto, self.edition)
+        if incoming.update_id is not None and not await repos.deliveries.claim(
+            incoming.channel, incoming.update_id
+        ):
+            log.info("duplicate delivery dropped")
+            return None
+        actor, conv = await repos.conversations.open(incoming.channel, incoming.chat_id)
+        ctx = Ctx(
+            repos=repos,
+            actor=actor,
+            conv=conv,
+            t=self.i18n.get(conv.locale),
+            i18n=self.i18n,
+            period=self.period,
+            now=self.clock(),
+            incoming=incoming,
+            flows=self.registry,
+            files=self.files,
+            knowledge=self.knowledge,
+            after_commit=after_commit,
+        )
+        ctx.question_hook = lambda text: self.registry.side_answer(ctx, text)
+        before = _snapshot(conv)
+        reply = await self._route(ctx)
+        if reply.text:  # a new message: its options are what typed input is matched to
+            conv.choices = _remember(reply)
+        if not conv.deleted and _snapshot(conv) != before:
+            await ctx.person_id()  # the chat's person is stored with its first state
+            await repos.conversations.save(conv)
+        return reply
 
     async def _route(self, ctx: Ctx) -> Reply:
         incoming = ctx.incoming

@@ -93,3 +93,47 @@ def polling_day(app: App) -> date:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def whatsapp_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every reply the engine gives in a test is replayed through the WhatsApp layout (every
+    page of a long list); a body breaking a WhatsApp Cloud API limit fails the test."""
+    from dataclasses import replace
+
+    from bot.channels import whatsapp_layout as wa
+    from handlers.engine import Engine
+    from handlers.messages import Incoming, Reply
+
+    replies: list[Reply] = []
+    original = Engine.handle
+
+    async def recording(self: Engine, incoming: Incoming) -> Reply | None:
+        reply = await original(self, incoming)
+        if reply is not None:  # a snapshot: a caller may change the reply afterwards
+            replies.append(replace(reply, options=list(reply.options), files=list(reply.files)))
+        return reply
+
+    monkeypatch.setattr(Engine, "handle", recording)
+    yield
+    problems: list[str] = []
+    for reply in replies:
+        count = len(wa.pages(len(reply.options)))
+        shown: list[str] = []
+        for page in range(1, count + 1):
+            bodies = wa.layout(replace(reply, page=page))
+            found = wa.violations(bodies)
+            rows = [
+                row["id"]
+                for body in bodies
+                if body["type"] == "interactive" and body["interactive"]["type"] == "list"
+                for section in body["interactive"]["action"]["sections"]
+                for row in section["rows"]
+            ]
+            shown += [row for row in rows if wa.parse_page_id(row) is None]
+            label = f"page {page}/{count} of " if count > 1 else ""
+            problems += [f"{label}reply {reply.text[:60]!r}: {problem}" for problem in found]
+        if count > 1 and shown != [o.id for o in reply.options]:
+            problems.append(f"reply {reply.text[:60]!r}: the pages do not show every option once")
+    if problems:
+        pytest.fail("WhatsApp limits broken:\n" + "\n".join(problems), pytrace=False)

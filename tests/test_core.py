@@ -153,3 +153,14 @@ async def test_a_page_request_for_an_old_list_is_refused(app: App, t: Translator
         Incoming("console", chat.chat_id, Kind.PAGE, button_id="deadbeef", page=2)
     )
     assert reply is not None and reply.notice and not reply.text
+
+
+async def test_an_officer_chat_gets_its_role_s_command_menu_on_telegram(app: App) -> None:
+    async with running_bot(app) as (fake, channel):
+        channel.engine = officer_engine(app)
+        await fake.wait_for_call("setMyCommands", count=2)
+        await channel.set_chat_commands(700009, Role.PPS)
+        chat_menu = fake.commands_by_scope[("chat", "")]
+        assert "pendaftar" in [c["command"] for c in chat_menu]
+        assert "pendaftar" not in [c["command"] for c in fake.commands]  # the default menu
+        assert fake.errors == []

@@ -29,9 +29,11 @@ def statements(app: App) -> Iterator[list[str]]:
     def record(*args: Any) -> None:
         seen.append(str(args[2]).split()[0])
 
-    event.listen(app.db.engine.sync_engine, "before_cursor_execute", record)
+    for engine in app.db.engines:
+        event.listen(engine, "before_cursor_execute", record)
     yield seen
-    event.remove(app.db.engine.sync_engine, "before_cursor_execute", record)
+    for engine in app.db.engines:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_sql_statements_and_renders_per_message(

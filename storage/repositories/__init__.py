@@ -7,9 +7,8 @@ plain dataclasses of ``storage.domain``.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from storage.crypto import Crypto
+from storage.db import Session
 from storage.repositories.applications import Applications, DuplicateNik
 from storage.repositories.base import ConcurrencyConflict
 from storage.repositories.conversations import Conversations
@@ -37,7 +36,7 @@ __all__ = [
 class Repos:
     """The repositories of one unit of work, sharing one session."""
 
-    def __init__(self, session: AsyncSession, crypto: Crypto, edition: str) -> None:
+    def __init__(self, session: Session, crypto: Crypto, edition: str) -> None:
         self.session = session
         self.deliveries = Deliveries(session)
         self.people = People(session, crypto)

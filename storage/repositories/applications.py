@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
+from storage.db import Session
 from storage.domain import (
     ApplicantDetails,
     ApplicationInfo,
@@ -24,7 +24,7 @@ class DuplicateNik(Exception):
 
 
 class Applications:
-    def __init__(self, session: AsyncSession, crypto: Crypto, documents: Documents) -> None:
+    def __init__(self, session: Session, crypto: Crypto, documents: Documents) -> None:
         self.session = session
         self.crypto = crypto
         self.documents = documents

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
+from storage.db import Session
 from storage.domain import Actor, ConversationState, Role
 from storage.models import Conversation, Identity, Person, utcnow
 from storage.repositories.base import ConcurrencyConflict, is_postgres
@@ -14,7 +14,7 @@ from storage.repositories.people import identity_hash
 
 
 class Conversations:
-    def __init__(self, session: AsyncSession, crypto: Crypto) -> None:
+    def __init__(self, session: Session, crypto: Crypto) -> None:
         self.session = session
         self.crypto = crypto
 
@@ -103,7 +103,7 @@ class Conversations:
             .where(Conversation.id == state.id, Conversation.version == state.version)
             .values(version=state.version + 1, **values)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise ConcurrencyConflict
         state.version += 1
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Session
 from storage.models import ProcessedUpdate
 from storage.repositories.base import is_postgres
 
 
 class Deliveries:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def claim(self, channel: str, external_id: str) -> bool:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Session
 from storage.domain import DocumentInfo, DocumentStatus
 from storage.models import Document, utcnow
 from storage.models import StatusChange as StatusChangeRow
@@ -28,7 +28,7 @@ def _info(row: Document) -> DocumentInfo:
 
 
 class Documents:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def of(self, application_id: int) -> list[DocumentInfo]:

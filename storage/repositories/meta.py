@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from storage.db import Session
 from storage.models import Meta
 
 
 class MetaRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def get(self, key: str) -> str | None:

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
+from storage.db import Session
 from storage.domain import Actor, Role
 from storage.models import Application, Consent, Identity, Person, utcnow
 from storage.repositories.base import ConcurrencyConflict
@@ -21,7 +21,7 @@ def identity_hash(crypto: Crypto, channel: str, external_id: str) -> str:
 
 
 class People:
-    def __init__(self, session: AsyncSession, crypto: Crypto) -> None:
+    def __init__(self, session: Session, crypto: Crypto) -> None:
         self.session = session
         self.crypto = crypto
 
@@ -90,7 +90,7 @@ class People:
 
 
 class Consents:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def record(

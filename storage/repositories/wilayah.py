@@ -7,8 +7,8 @@ a message that needs the kelurahan list three times queries it once.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Session
 from storage.domain import RegionInfo, TpsInfo
 from storage.models import Region, Tps
 
@@ -22,7 +22,7 @@ def _tps(row: Tps) -> TpsInfo:
 
 
 class Wilayah:
-    def __init__(self, session: AsyncSession, edition: str) -> None:
+    def __init__(self, session: Session, edition: str) -> None:
         self.session = session
         self.edition = edition
         self._regions: dict[str, RegionInfo | None] = {}

@@ -45,7 +45,6 @@ __all__ = [
 
 _SPEC_CANDIDATES = (
     Path(__file__).resolve().parents[3] / "shared" / "specs" / "telegram-bot-api.json",
-    Path("/work/shared/specs/telegram-bot-api.json"),
 )
 _DESCRIPTIONS = {
     400: "Bad Request",

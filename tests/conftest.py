@@ -102,6 +102,7 @@ def whatsapp_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from dataclasses import replace
 
     from bot.channels import whatsapp_layout as wa
+    from bot.channels.common import parse_page_id
     from handlers.engine import Engine
     from handlers.messages import Incoming, Reply
 
@@ -130,7 +131,7 @@ def whatsapp_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
                 for section in body["interactive"]["action"]["sections"]
                 for row in section["rows"]
             ]
-            shown += [row for row in rows if wa.parse_page_id(row) is None]
+            shown += [row for row in rows if parse_page_id(row) is None]
             label = f"page {page}/{count} of " if count > 1 else ""
             problems += [f"{label}reply {reply.text[:60]!r}: {problem}" for problem in found]
         if count > 1 and shown != [o.id for o in reply.options]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.channels import telegram
 from bot.channels import whatsapp_layout as wa
+from bot.channels.common import parse_page_id
 from handlers.messages import LABEL_MAX, Option, OutgoingFile, Reply
 
 SPEC = Path(__file__).resolve().parents[2] / "shared/specs/whatsapp-business-messaging-v23.0.yaml"
@@ -32,11 +33,11 @@ def rows(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def option_ids(body: dict[str, Any]) -> list[str]:
-    return [row["id"] for row in rows(body) if wa.parse_page_id(row["id"]) is None]
+    return [row["id"] for row in rows(body) if parse_page_id(row["id"]) is None]
 
 
 def paging(body: dict[str, Any]) -> list[tuple[str, tuple[int, str] | None]]:
-    return [(row["title"], wa.parse_page_id(row["id"])) for row in rows(body)[-2:]]
+    return [(row["title"], parse_page_id(row["id"])) for row in rows(body)[-2:]]
 
 
 # --- layout ------------------------------------------------------------------------------
@@ -111,7 +112,7 @@ def test_twenty_five_options_are_paged() -> None:
     assert option_ids(first) == [o.id for o in reply.options[:9]]
     assert len(rows(first)) == 10
     assert rows(first)[-1]["title"] == "▶ 2"
-    assert wa.parse_page_id(rows(first)[-1]["id"]) == (2, signature)
+    assert parse_page_id(rows(first)[-1]["id"]) == (2, signature)
 
     middle = interactive(wa.layout(replace(reply, page=2)))
     assert option_ids(middle) == [o.id for o in reply.options[9:17]]
@@ -121,7 +122,7 @@ def test_twenty_five_options_are_paged() -> None:
     last = interactive(wa.layout(replace(reply, page=3)))
     assert option_ids(last) == [o.id for o in reply.options[17:]]
     assert rows(last)[-1]["title"] == "◀ 2"
-    assert wa.parse_page_id(rows(last)[-1]["id"]) == (2, signature)
+    assert parse_page_id(rows(last)[-1]["id"]) == (2, signature)
     assert not any(row["title"].startswith("▶") for row in rows(last))
 
     for page in (1, 2, 3):
@@ -133,10 +134,9 @@ def test_twenty_five_options_are_paged() -> None:
 def test_paging_rows_speak_the_telegram_page_protocol() -> None:
     reply = Reply(text="Pilih", options=options(12), long=True)
     row_id = rows(interactive(wa.layout(reply)))[-1]["id"]
-    assert row_id.startswith(f"{telegram.PAGE_PREFIX}:")
-    assert wa.PAGE_PREFIX == telegram.PAGE_PREFIX
-    assert wa.parse_page_id("reg:kec:1") is None
-    assert wa.parse_page_id("~page:x:abc") is None
+    assert telegram.parse_page_id(row_id) == (2, reply.signature())  # what Telegram reads
+    assert parse_page_id("reg:kec:1") is None
+    assert parse_page_id("~page:x:abc") is None
 
 
 def test_long_text_splits_into_two_text_messages() -> None:

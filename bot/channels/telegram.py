@@ -48,6 +48,8 @@ from aiogram.types import (
     Update,
 )
 
+from bot.channels import common
+from bot.channels.common import page_id, parse_page_id
 from handlers.engine import Engine
 from handlers.messages import Attachment, Incoming, Kind, Option, Reply
 from storage.domain import Role
@@ -228,9 +230,8 @@ def callback_to_incoming(query: CallbackQuery, update_id: str | None) -> Incomin
     if query.message is None or query.data is None:
         return None
     kind, button_id, page = Kind.BUTTON, query.data, 0
-    parts = query.data.split(":")
-    if len(parts) == 3 and parts[0] == PAGE_PREFIX and parts[1].isdigit():
-        kind, button_id, page = Kind.PAGE, parts[2], int(parts[1])
+    if (requested := parse_page_id(query.data)) is not None:
+        kind, page, button_id = Kind.PAGE, *requested
     return Incoming(
         channel=CHANNEL,
         chat_id=str(query.message.chat.id),
@@ -243,7 +244,6 @@ def callback_to_incoming(query: CallbackQuery, update_id: str | None) -> Incomin
 
 
 PAGE_SIZE = 8  # options per page of a long list
-PAGE_PREFIX = "~page"  # no flow namespace starts with "~"
 
 
 def _rows(options: list[Option]) -> list[list[Option]]:
@@ -277,24 +277,11 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 def _nav(arrow: str, page: int, signature: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=f"{arrow} {page}", callback_data=f"{PAGE_PREFIX}:{page}:{signature}"
-    )
+    return InlineKeyboardButton(text=f"{arrow} {page}", callback_data=page_id(page, signature))
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split a long text at paragraph or line ends so each part fits one message."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n\n", 0, limit)
-        if cut <= 0:
-            cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].lstrip("\n")
-    parts.append(text)
-    return parts
+    return common.split_text(text, limit)
 
 
 class TelegramChannel:

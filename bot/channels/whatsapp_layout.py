@@ -36,13 +36,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from bot.channels import common
+from bot.channels.common import page_id
 from handlers.messages import Option, Reply
 
 Body = dict[str, Any]
 
 RECIPIENT = "<to>"
 UPLOAD_PREFIX = "<upload:"  # document.id placeholder: f"<upload:{index in reply.files}>"
-PAGE_PREFIX = "~page"  # as bot.channels.telegram.PAGE_PREFIX: no flow namespace starts with "~"
 
 TEXT_MAX = 4096  # text.body
 BODY_MAX = 1024  # interactive.body.text
@@ -91,19 +92,7 @@ def layout(reply: Reply, *, to: str = RECIPIENT) -> list[Body]:
 
 
 def split_text(text: str, limit: int = TEXT_MAX) -> list[str]:
-    """Split a long text at paragraph or line ends so each part fits one message (the same
-    rule as the Telegram channel's ``split_text``)."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n\n", 0, limit)
-        if cut <= 0:
-            cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = limit
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].lstrip("\n")
-    parts.append(text)
-    return parts
+    return common.split_text(text, limit)
 
 
 def pages(count: int) -> list[tuple[int, int]]:
@@ -117,18 +106,6 @@ def pages(count: int) -> list[tuple[int, int]]:
         start += PAGE_MIDDLE
     bounds.append((start, count))
     return bounds
-
-
-def page_id(page: int, signature: str) -> str:
-    return f"{PAGE_PREFIX}:{page}:{signature}"
-
-
-def parse_page_id(row_id: str) -> tuple[int, str] | None:
-    """``(page, signature)`` of a paging row's id; None for any other id."""
-    parts = row_id.split(":")
-    if len(parts) == 3 and parts[0] == PAGE_PREFIX and parts[1].isdigit():
-        return int(parts[1]), parts[2]
-    return None
 
 
 def _envelope(to: str, kind: str, content: Body) -> Body:

@@ -1,0 +1,34 @@
+"""What channel adapters share: splitting long texts and the page-request control that asks
+the engine for another page of a long list (the same on Telegram and WhatsApp)."""
+
+from __future__ import annotations
+
+PAGE_PREFIX = "~page"  # no flow namespace starts with "~"
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split a long text at paragraph or line ends so each part fits one message."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n\n", 0, limit)
+        if cut <= 0:
+            cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
+
+
+def page_id(page: int, signature: str) -> str:
+    """The id of a control that asks for page ``page`` of the list with ``signature``."""
+    return f"{PAGE_PREFIX}:{page}:{signature}"
+
+
+def parse_page_id(control_id: str) -> tuple[int, str] | None:
+    """``(page, signature)`` of a page control's id; None for any other id."""
+    parts = control_id.split(":")
+    if len(parts) == 3 and parts[0] == PAGE_PREFIX and parts[1].isdigit():
+        return int(parts[1]), parts[2]
+    return None

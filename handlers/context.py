@@ -4,10 +4,10 @@ question asked again, the FAQ for a question typed mid-flow)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from babel.dates import format_date
 
@@ -16,14 +16,41 @@ from handlers.faq import KnowledgeStore
 from handlers.i18n import I18n, Translator
 from handlers.messages import Incoming, Option, Reply
 from handlers.period import Period
-from storage.domain import Actor, ApplicationInfo, ConversationState
+from storage.domain import Actor, ApplicationInfo, ConversationState, Role
 from storage.files import FileStore
 from storage.repositories import Repos
 
-if TYPE_CHECKING:
-    from handlers.flows.base import Flow, Registry
-
 _UNSET: Any = object()
+
+
+class FlowView(Protocol):
+    """What a flow shows of itself to another flow (``handlers.flows.base.Flow``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def holds(self) -> bool: ...
+
+    async def command(self, ctx: Ctx, name: str, payload: str) -> Reply: ...
+    async def cancel(self, ctx: Ctx) -> Reply: ...
+    async def prompt(self, ctx: Ctx) -> Reply | None: ...
+    def leave(self, ctx: Ctx) -> None: ...
+
+
+class CommandView(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+
+
+class FlowsView(Protocol):
+    """What flows see of the registry (``handlers.flows.base.Registry``)."""
+
+    @property
+    def home(self) -> FlowView: ...
+    def get(self, name: str | None) -> FlowView | None: ...
+    def commands(self, role: Role) -> Sequence[CommandView]: ...
 
 
 @dataclass
@@ -36,7 +63,7 @@ class Ctx:
     period: Period
     now: datetime
     incoming: Incoming
-    flows: Registry
+    flows: FlowsView
     files: FileStore | None = None
     knowledge: KnowledgeStore | None = None
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -52,7 +79,7 @@ class Ctx:
         return self.question_hook(text) if self.question_hook and text else None
 
     @property
-    def flow(self) -> Flow | None:
+    def flow(self) -> FlowView | None:
         """The current flow (None at the menu)."""
         return self.flows.get(self.conv.flow)
 
@@ -60,7 +87,7 @@ class Ctx:
         """The state a flow keeps between messages (encrypted at rest)."""
         return self.conv.data.setdefault(flow, {})
 
-    def enter(self, flow: Flow) -> None:
+    def enter(self, flow: FlowView) -> None:
         """Make ``flow`` the current flow, leaving the one before."""
         current = self.flow
         if current is not None and current is not flow:

@@ -216,7 +216,7 @@ class Engine:
                 return stale(ctx)
             flow, value = found
             return await flow.button(ctx, value)
-        current = ctx.flow
+        current = self.registry.get(ctx.conv.flow)
         if incoming.attachments and current is None and self.registry.file_taker:
             return await self.registry.file_taker.handle(ctx)
         if current is not None:
@@ -239,14 +239,13 @@ class Engine:
         reply.replace = True
         return reply
 
-    @staticmethod
-    def _typed_choice(ctx: Ctx, incoming: Incoming) -> Incoming:
+    def _typed_choice(self, ctx: Ctx, incoming: Incoming) -> Incoming:
         """Typed text that names a shown option becomes that option, on every channel."""
         if len(incoming.text) > MAX_TYPED:
             return incoming
         stored = ctx.conv.choices
         if stored is None and ctx.conv.flow is None:  # nothing stored yet: the menu
-            stored = _remember(Reply(options=ctx.flows.home.menu(ctx)))
+            stored = _remember(Reply(options=self.registry.home.menu(ctx)))
         if not stored:
             return incoming
         options = [Option(o[0], o[1], means=o[2]) for o in stored.get("o", [])]

@@ -164,3 +164,35 @@ async def test_an_officer_chat_gets_its_role_s_command_menu_on_telegram(app: App
         assert "pendaftar" in [c["command"] for c in chat_menu]
         assert "pendaftar" not in [c["command"] for c in fake.commands]  # the default menu
         assert fake.errors == []
+
+
+async def test_status_changes_are_recorded(app: App, t: Translator, tmp_path: object) -> None:
+    """Submitting and sending a document leave a status history (who, from, to), ready for
+    the officers' decisions."""
+    import io
+    from pathlib import Path
+
+    from PIL import Image
+
+    from storage.domain import ApplicationStatus, DocumentStatus
+    from tests.dialog import fill_registration
+
+    chat = ConsoleChat(app)
+    await fill_registration(chat, Person())
+    await chat.press("KTP")
+    photo = Path(str(tmp_path)) / "ktp.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1000), (10, 120, 200)).save(buffer, "JPEG")
+    photo.write_bytes(buffer.getvalue())
+    await chat.say(str(photo))
+    async with app.db.transaction() as session:
+        repos = Repos(session, app.crypto, app.settings.wilayah_edition)
+        actor = await repos.people.resolve("console", chat.chat_id)
+        application = await repos.applications.of_person(actor.person_id, app.period.code)
+        assert application is not None
+        history = await repos.applications.history(application.id)
+    assert [(h.document_id is None, h.from_status, h.to_status) for h in history] == [
+        (True, None, ApplicationStatus.SUBMITTED.value),
+        (False, None, DocumentStatus.PENDING.value),
+    ]
+    assert all(h.actor_person_id == actor.person_id for h in history[:1])

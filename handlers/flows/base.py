@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from handlers.context import Ctx
 from handlers.i18n import N_
 from handlers.messages import Option, Reply
 from storage.domain import Role
-
-if TYPE_CHECKING:
-    from handlers.context import Ctx
 
 EVERYONE = frozenset(Role)
 

@@ -359,7 +359,7 @@ async def _upload(
     try:
         data, checked = await _check(ctx, spec, attachments)
     except InvalidAnswer as error:
-        return _upload_prompt(ctx, spec).prefixed(ctx.t._(error.msgid, **error.params))
+        return _upload_prompt(ctx, spec).prefixed(ctx.error(error))
     if ctx.files is None:
         raise RuntimeError("no file store configured")
     rule = rule_for(spec)

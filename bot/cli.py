@@ -1,22 +1,34 @@
-"""Command line: run the bot, the console chat, migrations and the KPU admin importers."""
+"""Command line: run the bot, the console chat, migrations, the KPU admin importers, key
+rotation and the orphan file sweep."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bot.app import App, build_app, delete_application, make_crypto, open_database
+from bot.app import (
+    App,
+    StartRefused,
+    build_app,
+    delete_application,
+    file_store,
+    open_storage,
+    rotate_encryption_key,
+    sweep_files,
+)
 from bot.logging_setup import setup_logging
 from bot.settings import Settings, get_settings
 from handlers.faq import KnowledgeError, load_knowledge
 from handlers.i18n import I18n, Translator
+from storage.crypto import generate_key
 from storage.importers import ImportFailed, ImportResult, import_tps, import_wilayah
+from storage.migrate import adopt_keyed_file_names
 
 cli = typer.Typer(help="kpps-bot: recruit KPPS members by chat.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.")
@@ -29,7 +41,12 @@ application_cli = typer.Typer(help="Applications.")
 cli.add_typer(application_cli, name="application")
 faq_cli = typer.Typer(help="The FAQ knowledge base (reloaded by a running bot when it changes).")
 cli.add_typer(faq_cli, name="faq")
+key_cli = typer.Typer(help="The encryption key.")
+cli.add_typer(key_cli, name="key")
+files_cli = typer.Typer(help="Stored document files.")
+cli.add_typer(files_cli, name="files")
 console = Console(stderr=True)
+T = TypeVar("T")
 
 
 def _t() -> Translator:
@@ -41,6 +58,15 @@ def _settings() -> Settings:
     settings = get_settings()
     setup_logging(settings.log_level)
     return settings
+
+
+def _run(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main``; a refusal to start is printed, translated, and exits with status 1."""
+    try:
+        return asyncio.run(main)
+    except StartRefused as refusal:
+        console.print(_t()._(refusal.msgid, **refusal.params), markup=False, highlight=False)
+        raise typer.Exit(1) from None
 
 
 async def _with_app(settings: Settings, body: Callable[[App], Awaitable[None]]) -> None:
@@ -68,7 +94,7 @@ def run() -> None:
         bot = build_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_base)
         await TelegramChannel(app.engine, bot).run()
 
-    asyncio.run(_with_app(settings, body))
+    _run(_with_app(settings, body))
 
 
 async def _console(app: App, user: str) -> None:
@@ -84,7 +110,7 @@ def chat(
 ) -> None:
     """Chat with the bot in this terminal; buttons are numbered options."""
     settings = _settings()
-    asyncio.run(_with_app(settings, lambda app: _console(app, user)))
+    _run(_with_app(settings, lambda app: _console(app, user)))
 
 
 @db_cli.command("upgrade")
@@ -93,10 +119,10 @@ def db_upgrade() -> None:
     settings = _settings()
 
     async def body() -> None:
-        db = await open_database(settings, make_crypto(settings))
+        db, _ = await open_storage(settings)
         await db.dispose()
 
-    asyncio.run(body())
+    _run(body())
     console.print(_t()._("The database is up to date."))
 
 
@@ -109,7 +135,7 @@ def _import(
     settings = _settings()
 
     async def body() -> ImportResult:
-        db = await open_database(settings, make_crypto(settings))
+        db, _ = await open_storage(settings)
         try:
             with Progress(
                 TextColumn(label),
@@ -130,7 +156,7 @@ def _import(
             await db.dispose()
 
     try:
-        return asyncio.run(body())
+        return _run(body())
     except ImportFailed as failure:
         t = _t()
         for error in failure.errors:
@@ -190,7 +216,7 @@ def application_delete(
             _t()._("Application {number} and its documents were deleted.", number=reg_number)
         )
 
-    asyncio.run(_with_app(settings, body))
+    _run(_with_app(settings, body))
 
 
 @faq_cli.command("check")
@@ -206,6 +232,112 @@ def faq_check(
         console.print(str(error), markup=False, highlight=False)
         raise typer.Exit(1) from None
     console.print(_t()._("The knowledge base is valid: {count} questions.", count=len(kb)))
+
+
+@key_cli.command("generate")
+def key_generate() -> None:
+    """Print a new random key (for KPPS_ENCRYPTION_KEY or --new-key); it is not stored."""
+    typer.echo(generate_key())
+
+
+@key_cli.command("rotate")
+def key_rotate(
+    new_key: Annotated[
+        str | None,
+        typer.Option(
+            "--new-key",
+            envvar="KPPS_NEW_ENCRYPTION_KEY",
+            help="The new key (default: a new random key, written to the key file).",
+            show_envvar=True,
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Re-encrypt all data and files with a new key, then store the new key (stop the bot
+    first)."""
+    settings = _settings()
+    t = _t()
+    if not yes:
+        typer.confirm(
+            t._(
+                "Stop every running bot process first: they would keep using the old key. "
+                "Rotate the encryption key now?"
+            ),
+            abort=True,
+        )
+    rotation = _run(rotate_encryption_key(settings, new_key))
+    result = rotation.result
+    console.print(
+        t._(
+            "The encryption key was rotated: {rows} records and {files} files re-encrypted.",
+            rows=result.rows,
+            files=result.files,
+        )
+    )
+    if result.unreadable:
+        console.print(
+            t._(
+                "{count} document files could not be read (missing or damaged) and were left "
+                "as they were.",
+                count=result.unreadable,
+            )
+        )
+    if rotation.key_file is not None:
+        console.print(
+            t._(
+                "The new key is in {path}. Back it up now; backups made before the rotation "
+                "still need the old key.",
+                path=str(rotation.key_file),
+            ),
+            markup=False,
+            highlight=False,
+        )
+    else:
+        console.print(
+            t._(
+                "Set KPPS_ENCRYPTION_KEY to the new key before the next start; backups made "
+                "before the rotation still need the old key."
+            )
+        )
+
+
+@files_cli.command("sweep")
+def files_sweep(
+    grace: Annotated[
+        int | None,
+        typer.Option(
+            "--grace",
+            min=60,
+            help="Keep files written less than this many seconds ago "
+            "(default: KPPS_ORPHAN_FILE_GRACE_SECONDS).",
+        ),
+    ] = None,
+) -> None:
+    """Remove stored files that no document references (left by a crash during an upload)."""
+    settings = _settings()
+    if grace is not None:
+        settings = settings.model_copy(update={"orphan_file_grace_seconds": grace})
+
+    async def body() -> tuple[int, int]:
+        db, crypto = await open_storage(settings)
+        try:
+            files = file_store(settings, crypto)
+            await adopt_keyed_file_names(db, files)
+            result = await sweep_files(settings, db, files)
+        finally:
+            await db.dispose()
+        return result.removed, result.kept
+
+    removed, kept = _run(body())
+    console.print(
+        _t()._(
+            "Removed {removed} unreferenced files; kept {kept} (in use, or written less than "
+            "{minutes} minutes ago).",
+            removed=removed,
+            kept=kept,
+            minutes=settings.orphan_file_grace_seconds // 60,
+        )
+    )
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
     log_level: str = "INFO"
+    # Stored files no document references are removed at start (and by `kpps-bot files
+    # sweep`) once they are older than this: an upload's file is written before its row is
+    # committed, so this must be longer than any unit of work, in any process.
+    orphan_file_grace_seconds: int = Field(default=3600, ge=60)
+    nik_tries_per_hour: int = Field(default=5, ge=1)
+    nik_tries_per_day: int = Field(default=10, ge=1)
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:

@@ -63,7 +63,7 @@ def match(t: Translator, text: str, options: Sequence[Option], expects: Expect) 
     raw = text.strip()
     if not options or not raw or len(raw) > 200:
         return None
-    if raw.startswith("#") and raw[1:].isdigit():
+    if raw.startswith("#") and raw[1:].isdigit() and len(raw) <= 5:
         number = int(raw[1:])
         return options[number - 1] if 1 <= number <= len(options) else None
     wanted = normalise(raw)
@@ -72,8 +72,8 @@ def match(t: Translator, text: str, options: Sequence[Option], expects: Expect) 
     for option in options:
         if normalise(option.label) == wanted:
             return option
-    if wanted.isdigit():  # the number shown beside an option, unless numbers are answers
-        number = int(wanted)
+    if wanted.isdigit() and len(wanted) <= 4:  # the number shown beside an option
+        number = int(wanted)  # (unless numbers are answers)
         ok = expects is not Expect.NUMBER and 1 <= number <= len(options)
         return options[number - 1] if ok else None
     if expects is not Expect.CHOICE:

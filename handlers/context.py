@@ -14,6 +14,7 @@ from babel.dates import format_date
 from handlers.errors import UserFacingError
 from handlers.faq import KnowledgeStore
 from handlers.i18n import I18n, Translator
+from handlers.limits import NikTries
 from handlers.messages import Incoming, Option, Reply
 from handlers.period import Period
 from storage.domain import Actor, ApplicationInfo, ConversationState, Role
@@ -66,6 +67,7 @@ class Ctx:
     flows: FlowsView
     files: FileStore | None = None
     knowledge: KnowledgeStore | None = None
+    nik_tries: NikTries = field(default_factory=NikTries)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # The option of the last question that was pressed or typed (None for other input).
     choice: Option | None = None

@@ -26,8 +26,10 @@ from handlers.faq import KnowledgeStore
 from handlers.flows import FLOWS
 from handlers.flows.base import Flow, Registry, stale
 from handlers.i18n import I18n
+from handlers.limits import NikTries
 from handlers.messages import Expect, Incoming, Kind, Option, Reply
 from handlers.period import Period
+from handlers.rules import uploads
 from storage.crypto import Crypto
 from storage.db import Database, Session
 from storage.domain import ConversationState, Role
@@ -57,6 +59,7 @@ class Engine:
         knowledge: KnowledgeStore | None = None,
         clock: Callable[[], datetime] = _now,
         flows: Iterable[Flow] | None = None,
+        nik_tries: NikTries | None = None,
     ) -> None:
         self.db = db
         self.crypto = crypto
@@ -67,6 +70,7 @@ class Engine:
         self.knowledge = knowledge
         self.clock = clock
         self.registry = Registry(FLOWS if flows is None else flows)
+        self.nik_tries = nik_tries or NikTries()
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -97,26 +101,17 @@ class Engine:
             return self._failure(incoming)
 
     async def _prefetch(self, incoming: Incoming) -> Incoming:
-        """Download attachments before the transaction, so a slow download never holds the
-        database (on SQLite: every other chat). Files over the largest accepted size or the
-        channel's limit are not downloaded; the flow explains the limit."""
+        """Download and prepare attachments before the transaction, so neither a slow download
+        nor decoding a photo or making an album into a PDF holds the database (on SQLite: every
+        other chat). ``handlers.rules.uploads.receive`` prepares them off the event loop, one
+        photo at a time; files over the largest accepted size or the channel's limit, and the
+        parts of an album over the album limit, are not downloaded. Inside the transaction the
+        flow only checks the prepared result against what it asked for, and explains a limit."""
         if not incoming.attachments:
             return incoming
-        largest = max((spec.max_mb for spec in self.period.documents), default=0) * 1024 * 1024
-        prefetched = []
-        for attachment in incoming.attachments:
-            limit = min(largest, attachment.limit or largest)
-            if attachment.size is not None and attachment.size > limit:
-                prefetched.append(attachment)
-                continue
-            try:
-                data = await attachment.fetch()
-            except Exception:
-                log.warning("could not download an attachment", exc_info=True)
-                prefetched.append(attachment)
-                continue
-            prefetched.append(replace(attachment, fetch=_ready(data), size=len(data)))
-        return replace(incoming, attachments=tuple(prefetched))
+        limits = [spec.max_mb * 1024 * 1024 for spec in self.period.documents]
+        prepared = await uploads.receive(incoming.attachments, limits=limits)
+        return replace(incoming, attachments=prepared)
 
     def _failure(self, incoming: Incoming) -> Reply:
         error_id = secrets.token_hex(4)
@@ -179,6 +174,7 @@ class Engine:
             flows=self.registry,
             files=self.files,
             knowledge=self.knowledge,
+            nik_tries=self.nik_tries,
             after_commit=after_commit,
         )
         ctx.question_hook = lambda text: self.registry.side_answer(ctx, text)
@@ -264,13 +260,6 @@ def _remember(reply: Reply) -> dict[str, object] | None:
 
 def _offered(conv: ConversationState) -> dict[str, Option]:
     return {o[0]: Option(o[0], o[1], means=o[2]) for o in (conv.choices or {}).get("o", [])}
-
-
-def _ready(data: bytes) -> Callable[[], Awaitable[bytes]]:
-    async def fetch() -> bytes:
-        return data
-
-    return fetch
 
 
 def _snapshot(conv: ConversationState) -> tuple[object, ...]:

@@ -68,6 +68,8 @@ class Incoming:
     private: bool = True
     attachments: tuple[Attachment, ...] = ()
     page: int = 0
+    # A shared contact card (kind CONTACT, its number in ``text``): the sender's own number?
+    own_contact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,9 @@ class Reply:
     replace: bool = False
     page: int = 1
     files: list[OutgoingFile] = field(default_factory=list)
+    # Everything stored about the person was deleted: a channel drops what it keeps of the
+    # chat too (the console's generated forms).
+    forget: bool = False
 
     def prefixed(self, *parts: str) -> Reply:
         """A copy with ``parts`` (paragraphs) before the text; options and hints kept."""

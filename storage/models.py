@@ -180,7 +180,7 @@ class Application(Base):
     kelurahan_code: Mapped[str] = mapped_column(String(13), index=True)
     tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id"))
     status: Mapped[str] = mapped_column(String(24), default="submitted")
-    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    flags_enc: Mapped[bytes] = mapped_column(LargeBinary)  # eligibility flags, encrypted JSON
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     consent_version: Mapped[str] = mapped_column(String(32))

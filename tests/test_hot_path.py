@@ -19,6 +19,7 @@ from tests.dialog import ConsoleChat, Person
 # back; the few steps that look something up (NIK uniqueness and region, kecamatan,
 # kelurahan, TPS, the summary) add at most three statements.
 MOST_STATEMENTS = 6
+NIK_STEP_STATEMENTS = MOST_STATEMENTS + 4  # the try is counted (hour and day, see limits.py)
 STATEMENTS_OF_A_PLAIN_ANSWER = 3  # BEGIN (SQLite) or the lock, the read, the update
 
 
@@ -77,7 +78,8 @@ async def test_sql_statements_and_renders_per_message(
         renders.clear()
         await chat.say(said)
         counts.append(len(statements))
-        assert len(statements) <= MOST_STATEMENTS, (said, statements)
+        bound = NIK_STEP_STATEMENTS if said == person.nik else MOST_STATEMENTS
+        assert len(statements) <= bound, (said, statements)
         assert len(renders) == 1, (said, renders)  # the next question, rendered once
     assert t._("Please check your answers:") in chat.last
     plain = sum(1 for count in counts if count <= STATEMENTS_OF_A_PLAIN_ANSWER)

@@ -44,7 +44,7 @@ async def test_happy_path_gives_a_registration_number(app: App, t: Translator) -
         application = (await session.execute(select(Application))).scalar_one()
     assert consent.granted and consent.version == app.period.consent_version
     assert consent.application_id == application.id
-    assert application.flags == []
+    assert app.crypto.decrypt_json(application.flags_enc) == []
 
 
 async def test_registration_numbers_count_up(app: App) -> None:
@@ -185,7 +185,7 @@ async def test_over_55_is_a_flag_not_a_rejection(app: App, t: Translator) -> Non
     assert "KPPS-7471-000001" in out
     async with app.db.transaction() as session:
         application = (await session.execute(select(Application))).scalar_one()
-    assert "age_over_preferred_max" in application.flags
+    assert "age_over_preferred_max" in app.crypto.decrypt_json(application.flags_enc)
 
 
 async def test_a_failed_statement_explains_and_can_be_corrected(app: App, t: Translator) -> None:
@@ -204,7 +204,7 @@ async def test_a_failed_statement_explains_and_can_be_corrected(app: App, t: Tra
     assert "KPPS-7471-000001" in out
     async with app.db.transaction() as session:
         application = (await session.execute(select(Application))).scalar_one()
-    assert application.flags == ["former_party_member"]
+    assert app.crypto.decrypt_json(application.flags_enc) == ["former_party_member"]
 
 
 async def test_stop_after_a_failed_statement_deletes_the_draft(app: App, t: Translator) -> None:

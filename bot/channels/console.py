@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
@@ -13,6 +15,7 @@ from handlers.engine import Engine
 from handlers.messages import Attachment, Expect, Incoming, Kind, Reply
 
 CHANNEL = "console"
+FORMS_KEPT_SECONDS = 3600  # generated forms carry the full NIK: removed an hour later
 
 
 def _reader(path: Path) -> Callable[[], Awaitable[bytes]]:
@@ -31,6 +34,24 @@ class ConsoleChannel:
         self.engine = engine
         self.chat_id = chat_id
         self.download_dir = download_dir or Path("data") / "console-files"
+
+    @property
+    def chat_dir(self) -> Path:
+        """This chat's forms, apart from other chats' (the chat id as a safe folder name)."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in self.chat_id)[:64]
+        return self.download_dir / (safe or "chat")
+
+    def _drop_old_files(self) -> None:
+        """Generated forms are kept only as long as someone needs to open them."""
+        if not self.download_dir.exists():
+            return
+        limit = time.time() - FORMS_KEPT_SECONDS
+        for path in self.download_dir.rglob("*.pdf"):
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+            except OSError:
+                continue
 
     @staticmethod
     def _files(text: str) -> list[Path] | None:
@@ -82,9 +103,12 @@ class ConsoleChannel:
             lines.append(f"(i) {reply.notice}")
         if reply.chosen:
             lines.append(f"> {reply.chosen}")
-        for outgoing in reply.files:  # personal data: private directory and files
-            self.download_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            target = self.download_dir / Path(outgoing.name).name
+        if reply.forget:  # the person's data was deleted: so are the forms written here
+            shutil.rmtree(self.chat_dir, ignore_errors=True)
+        self._drop_old_files()
+        for outgoing in reply.files:  # personal data (the full NIK): private, and not for long
+            self.chat_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            target = self.chat_dir / Path(outgoing.name).name
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(outgoing.data)

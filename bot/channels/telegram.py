@@ -211,8 +211,11 @@ def message_to_incoming(
     if kind is Kind.COMMAND:
         head, _, payload = text[1:].partition(" ")
         command = head.split("@", 1)[0].lower()
+    own_contact = False
     if kind is Kind.CONTACT and message.contact is not None:
         text = message.contact.phone_number
+        sender = message.from_user.id if message.from_user else None
+        own_contact = sender is not None and message.contact.user_id == sender
     return Incoming(
         channel=CHANNEL,
         chat_id=str(message.chat.id),
@@ -223,6 +226,7 @@ def message_to_incoming(
         payload=payload.strip(),
         private=message.chat.type == "private",
         attachments=attachments,
+        own_contact=own_contact,
     )
 
 

@@ -8,11 +8,9 @@ replaced, and the user can stop and come back days later with /dokumen.
 from __future__ import annotations
 
 import asyncio
-import io
+import logging
 from dataclasses import replace
 from enum import StrEnum
-
-from PIL import Image
 
 from handlers.context import Ctx
 from handlers.errors import InvalidAnswer
@@ -28,8 +26,8 @@ from handlers.i18n import N_
 from handlers.messages import Attachment, Expect, Kind, Option, OutgoingFile, Reply
 from handlers.period import DocumentSpec
 from handlers.rules import eligibility as rules
+from handlers.rules import uploads
 from handlers.rules.documents import DEFAULT_RULES, CheckedFile, DocKind, DocumentRule
-from handlers.rules.documents import check_document as check_bytes
 from storage.domain import (
     DOCUMENT_COUNTS_AS_IN,
     ApplicationInfo,
@@ -39,6 +37,7 @@ from storage.domain import DocumentStatus as Status
 
 NAME = "documents"
 MB = 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 class Step(StrEnum):
@@ -291,14 +290,20 @@ class DocumentsFlow(Flow):
             _set_kind(ctx, None)
             return await _checklist(ctx, application)
         if action == "forms":
-            reply = (await _checklist(ctx, application)).prefixed(
+            checklist = await _checklist(ctx, application)
+            reply = checklist.prefixed(
                 ctx.t._(
                     "Here are your forms, filled in with your data. Print them, sign them (with "
                     "a meterai where the PPS asks for one), then photograph or scan them and "
                     "send them back here."
                 )
             )
-            reply.files = await forms(ctx, application)
+            failed = ctx.t._(
+                "Sorry, your forms could not be made just now. Please press \u201c{button}\u201d "
+                "again in a moment.",
+                button=ctx.t.C_("button", "Get the forms"),
+            )
+            await attach_forms(ctx, application, reply, failed=checklist.prefixed(failed).text)
             return reply
         if action == "done":
             self.leave(ctx)
@@ -309,48 +314,19 @@ class DocumentsFlow(Flow):
 FLOW = DocumentsFlow()
 
 
-async def _download(ctx: Ctx, attachment: Attachment, spec: DocumentSpec) -> bytes:
-    limit = spec.max_mb * MB
-    if attachment.limit is not None:
-        limit = min(limit, attachment.limit)
-    if attachment.size is not None and attachment.size > limit:
-        raise InvalidAnswer(
-            N_(
-                "This file is {size} MB, more than the {limit} MB I can accept. Please "
-                "compress it, send it as a PDF, or photograph the document again."
-            ),
-            size=f"{attachment.size / MB:.1f}",
-            limit=f"{limit / MB:.0f}",
-        )
-    return await attachment.fetch()
-
-
-def _images_to_pdf(images: list[bytes]) -> bytes:
-    pages = [Image.open(io.BytesIO(data)).convert("RGB") for data in images]
-    buffer = io.BytesIO()
-    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=150.0)
-    return buffer.getvalue()
-
-
 async def _check(
     ctx: Ctx, spec: DocumentSpec, attachments: tuple[Attachment, ...]
 ) -> tuple[bytes, CheckedFile]:
-    rule = rule_for(spec)
-    if len(attachments) == 1:
-        data = await _download(ctx, attachments[0], spec)
-        name = attachments[0].name
-        return data, await asyncio.to_thread(check_bytes, data, rule, declared_name=name)
-    if "pdf" not in rule.accept:
-        raise InvalidAnswer(N_("Please send only one photo for this document."))
-    images = []
-    image_rule = replace(rule, accept=frozenset({"image"}))
-    for attachment in attachments:
-        data = await _download(ctx, attachment, spec)
-        await asyncio.to_thread(check_bytes, data, image_rule, declared_name=attachment.name)
-        images.append(data)
-    combined = await asyncio.to_thread(_images_to_pdf, images)
-    pdf_rule = replace(rule, max_bytes=max(rule.max_bytes, len(combined)))
-    return combined, await asyncio.to_thread(check_bytes, combined, pdf_rule)
+    """The bytes to store and their check. The engine prepared the upload before the unit of
+    work (decoded, an album made into one PDF: ``handlers.rules.uploads``); only the cheap checks
+    for this document are left here."""
+    upload = uploads.of(attachments)
+    if upload is None:  # not through Engine.handle (which prepares before the transaction)
+        log.warning("an upload was not prepared before the unit of work")
+        limits = [other.max_mb * MB for other in ctx.period.documents]
+        upload = uploads.of(await uploads.receive(attachments, limits=limits))
+        assert upload is not None
+    return upload.admit(rule_for(spec), declared_name=attachments[0].name)
 
 
 async def _upload(
@@ -370,7 +346,7 @@ async def _upload(
         file_key=stored.key,
         encrypted=rule.encrypt,
         mime=checked.mime,
-        size=checked.size,
+        size=len(data),
         width=checked.width,
         height=checked.height,
         pages=checked.pages,
@@ -389,15 +365,41 @@ async def _upload(
     return (await _checklist(ctx, application)).prefixed(received)
 
 
-async def forms(ctx: Ctx, application: ApplicationInfo) -> list[OutgoingFile]:
-    """The three forms to sign, filled in with the application's data."""
+async def attach_forms(
+    ctx: Ctx, application: ApplicationInfo, reply: Reply, *, failed: str
+) -> None:
+    """Put the three forms to sign, filled in with the application's data, on ``reply``.
+
+    The data is read now, in the unit of work; the PDFs are made after the commit, in a worker
+    thread, so making them never holds the database. If that fails, the reply's text becomes
+    ``failed``."""
+    form = await _form_data(ctx, application)
+    t = ctx.t
+    number = application.reg_number
+
+    async def make() -> None:
+        try:
+            made = await asyncio.to_thread(_render_forms, form)
+        except Exception:
+            log.exception("the forms could not be made")
+            reply.text = failed
+            return
+        reply.files = [
+            OutgoingFile(name=f"{slug}-{number}.pdf", data=pdf, caption=t._(title))
+            for title, slug, pdf in made
+        ]
+
+    ctx.after_commit.append(make)
+
+
+async def _form_data(ctx: Ctx, application: ApplicationInfo) -> FormData:
     details = application.details
     nik = await ctx.repos.applications.nik(application.id) or ""
     codes = [application.kelurahan_code, details.kecamatan_code, ctx.period.region_code]
     names = await ctx.repos.wilayah.names([c for c in codes if c])
     tps = await ctx.repos.wilayah.tps(application.tps_id) if application.tps_id else None
     kabkota = names.get(ctx.period.region_code, "")
-    form = FormData(
+    return FormData(
         name=details.name,
         nik=nik,
         birth_date=details.birth_date,
@@ -416,22 +418,16 @@ async def forms(ctx: Ctx, application: ApplicationInfo) -> list[OutgoingFile]:
         sign_date=ctx.today,
         meterai=ctx.period.meterai,
     )
-    made = await asyncio.to_thread(
-        lambda: [
-            (
-                N_("Registration form (surat pendaftaran)"),
-                "surat-pendaftaran",
-                surat_pendaftaran(form),
-            ),
-            (
-                N_("Curriculum vitae (daftar riwayat hidup)"),
-                "daftar-riwayat-hidup",
-                daftar_riwayat_hidup(form),
-            ),
-            (N_("Statement (surat pernyataan)"), "surat-pernyataan", surat_pernyataan(form)),
-        ]
-    )
+
+
+def _render_forms(form: FormData) -> list[tuple[str, str, bytes]]:
+    """(title msgid, file name stem, PDF) of each form; CPU-bound."""
     return [
-        OutgoingFile(name=f"{slug}-{application.reg_number}.pdf", data=pdf, caption=ctx.t._(title))
-        for title, slug, pdf in made
+        (N_("Registration form (surat pendaftaran)"), "surat-pendaftaran", surat_pendaftaran(form)),
+        (
+            N_("Curriculum vitae (daftar riwayat hidup)"),
+            "daftar-riwayat-hidup",
+            daftar_riwayat_hidup(form),
+        ),
+        (N_("Statement (surat pernyataan)"), "surat-pernyataan", surat_pernyataan(form)),
     ]

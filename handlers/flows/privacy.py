@@ -36,6 +36,13 @@ async def forget_person(ctx: Ctx) -> list[str]:
     return orphaned
 
 
+async def _what_would_be_deleted(ctx: Ctx) -> str:
+    """A short mark of what /hapus would delete, carried by its confirmation: a confirmation
+    given for a draft does not delete the application submitted after it."""
+    application = await ctx.application()
+    return f"a{application.id}" if application is not None else "d"
+
+
 class PrivacyFlow(Flow):
     name = "privacy"
     namespace = "privacy"
@@ -47,6 +54,7 @@ class PrivacyFlow(Flow):
     async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
         if name == "datasaya":
             return await self.my_data(ctx)
+        token = await _what_would_be_deleted(ctx)
         return Reply(
             text=ctx.t._(
                 "Do you want us to delete all your data: your registration (or draft), your "
@@ -54,7 +62,11 @@ class PrivacyFlow(Flow):
                 "withdrawn."
             ),
             options=[
-                Option("privacy:delete", ctx.t.C_("button", "Yes, delete my data"), means="yes"),
+                Option(
+                    f"privacy:delete:{token}",
+                    ctx.t.C_("button", "Yes, delete my data"),
+                    means="yes",
+                ),
                 Option("privacy:keep", ctx.t.C_("button", "No, keep it"), means="no"),
             ],
         )
@@ -106,9 +118,18 @@ class PrivacyFlow(Flow):
         return Reply(text="\n\n".join(parts))
 
     async def button(self, ctx: Ctx, value: str) -> Reply:
-        if value != "delete":
+        action, _, token = value.partition(":")
+        if action != "delete":
+            kept = ctx.t._("Nothing was deleted.")
+            chosen = ctx.t.C_("button", "No, keep it")
+            return await ctx.resume(kept, chosen=chosen) or Reply(text=kept, chosen=chosen)
+        if token != await _what_would_be_deleted(ctx):  # confirmed before something changed
             return Reply(
-                text=ctx.t._("Nothing was deleted."), chosen=ctx.t.C_("button", "No, keep it")
+                text=ctx.t._(
+                    "This confirmation is out of date: your data has changed since (for "
+                    "example, your registration was submitted). Nothing was deleted. Send "
+                    "/hapus again if you still want to delete it."
+                )
             )
         await forget_person(ctx)
         return Reply(
@@ -116,6 +137,7 @@ class PrivacyFlow(Flow):
                 "All your data has been deleted. If you want to register again, send /daftar."
             ),
             chosen=ctx.t.C_("button", "Yes, delete my data"),
+            forget=True,
         )
 
 

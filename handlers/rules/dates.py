@@ -75,10 +75,6 @@ def parse_date(text: str, *, today: date) -> date:
                 "17/08/1990 or 17 Agustus 1990."
             )
         )
-    if year < 100:
-        raise InvalidAnswer(
-            N_("Please write the year with four digits, for example 1990 instead of 90.")
-        )
     if not 1 <= month <= 12:
         raise InvalidAnswer(
             N_(
@@ -89,6 +85,12 @@ def parse_date(text: str, *, today: date) -> date:
             month=month,
         )
     days_in_month = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
+    if day == 0:  # "00-00-0000" is about the date, not the year
+        raise InvalidAnswer(FORMAT_HELP)
+    if year < 100:
+        raise InvalidAnswer(
+            N_("Please write the year with four digits, for example 1990 instead of 90.")
+        )
     if not 1 <= day <= days_in_month:
         raise InvalidAnswer(
             N_(

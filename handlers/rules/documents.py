@@ -7,12 +7,26 @@ ZIP, …) so the reply can say what to do. The declared file name only changes t
 a refusal ("the name ends in .jpg but it is really a PDF"); it never makes a file acceptable.
 
 Images are opened with Pillow restricted to the detected format, ``verify()``-ed, then
-reopened and fully decoded (a truncated or corrupt file is refused). Decompression bombs are
+reopened and fully decoded once (a truncated or corrupt file is refused). Decompression bombs are
 refused from the header before decoding: ``MAX_PIXELS`` (50 megapixels, more than a 48 MP phone
-photo) is also set as Pillow's process-wide ``Image.MAX_IMAGE_PIXELS``. PDFs are parsed with
-pypdf: unreadable, password-protected (a PDF that opens with an empty password, i.e. only an
-owner password restricting printing/editing, is accepted: anyone can open it), empty, too long,
-or carrying scripts / launch actions / embedded files are refused.
+photo) is also set as Pillow's process-wide ``Image.MAX_IMAGE_PIXELS``. The decoded pixels are
+turned upright (EXIF orientation) and re-encoded in the same format (JPEG at quality
+``JPEG_QUALITY``, PNG losslessly): what is stored is ``CheckedFile.data``, which carries no
+metadata at all (no EXIF with its GPS position, no XMP, no comments or text chunks, no ICC
+profile) and none of the bytes a file may hide after the image (a ZIP appended to a JPEG).
+
+PDFs are parsed with pypdf: unreadable, password-protected (a PDF that opens with an empty
+password, i.e. only an owner password restricting printing/editing, is accepted: anyone can open
+it), empty, too long, or carrying active content are refused. Active content is searched for in
+the whole object graph reachable from the trailer (so the open action, the catalogue's, pages',
+annotations' and form fields' additional actions, ``/Next`` chains, outlines and name trees are
+all covered): scripts (JavaScript actions or name tree, XFA forms), actions that open or fetch
+other files or send data (``/Launch``, ``/GoToR``, ``/GoToE``, ``/ImportData``, ``/SubmitForm``),
+``javascript:``-like link targets, and embedded files (file attachments, ``/EmbeddedFiles``,
+``/EmbeddedFile`` streams, rich media and 3D annotations). Plain ``/URI`` and ``/GoTo`` links are
+fine. The walk is iterative, remembers every indirect object it has seen (reference loops end)
+and is bounded in objects, entries and depth: a PDF beyond the bounds is refused as too complex
+rather than checked partly. The PDF itself is stored as it was sent.
 
 ``check_document`` is CPU-bound (decoding up to ``max_bytes``): call it with
 ``asyncio.to_thread`` from async code.
@@ -20,17 +34,20 @@ or carrying scripts / launch actions / embedded files are refused.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
 import filetype
-from PIL import Image
+from PIL import Image, ImageOps
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from handlers.errors import InvalidAnswer
 from handlers.i18n import N_
@@ -40,6 +57,14 @@ DEFAULT_MAX_BYTES = 10 * MB
 DEFAULT_MAX_PAGES = 10
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+JPEG_QUALITY = 90
+# When the quality-90 photo would be larger than the rule's limit (the sender's camera used a
+# lower quality), it is encoded once more at about what phones use.
+JPEG_FALLBACK_QUALITY = 75
+# Bounds of the walk through a PDF's objects (a 10-page document has a few thousand objects).
+MAX_PDF_OBJECTS = 50_000  # indirect objects parsed (references followed)
+MAX_PDF_ENTRIES = 500_000  # entries of the dictionaries and arrays parsed
+MAX_PDF_DEPTH = 500  # shortest path from the trailer, e.g. the length of a /Next chain
 
 IMAGE = "image"
 PDF = "pdf"
@@ -118,7 +143,13 @@ PDF_MIME = "application/pdf"
 
 @dataclass(frozen=True)
 class CheckedFile:
-    """A file that passed its rule; ``width``/``height`` as displayed (EXIF rotation applied)."""
+    """A file that passed its rule, and the bytes to store for it.
+
+    ``data`` is what to store instead of the upload: for an image, the picture re-encoded from
+    its pixels, upright and without any metadata or trailing bytes; for a PDF, the bytes as
+    sent. ``size`` and ``sha256`` describe ``data`` (the stored file, whose store key is that
+    hash); ``width``/``height`` are those of the stored, upright picture.
+    """
 
     kind: DocKind
     mime: str
@@ -128,6 +159,7 @@ class CheckedFile:
     width: int | None
     height: int | None
     pages: int | None
+    data: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -236,6 +268,10 @@ MSG_PDF_ACTIVE = N_(
     "The PDF contains scripts or attached files, which are not accepted. Please save it again "
     "as a plain PDF (for example with Print to PDF), or send photos of the pages."
 )
+MSG_PDF_COMPLEX = N_(
+    "The PDF is too complex to be checked. Please save it again as a plain PDF (for example "
+    "with Print to PDF), or send photos of the pages."
+)
 
 
 # -- type detection ---------------------------------------------------------------------------
@@ -314,22 +350,29 @@ def check_document(
 
     width = height = pages = None
     if found.category == IMAGE:
-        width, height = _check_image(data, found, rule)
+        width, height, stored = _check_image(data, found, rule)
     else:
         pages = _check_pdf(data, rule)
+        stored = data
     return CheckedFile(
         kind=rule.kind,
         mime=found.mime,
         extension=found.extension,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(stored),
+        sha256=hashlib.sha256(stored).hexdigest(),
         width=width,
         height=height,
         pages=pages,
+        data=stored,
     )
 
 
-def _check_image(data: bytes, found: _Type, rule: DocumentRule) -> tuple[int, int]:
+def _check_image(data: bytes, found: _Type, rule: DocumentRule) -> tuple[int, int, bytes]:
+    """The displayed size and the re-encoded picture; one full decode, bounded by MAX_PIXELS.
+
+    Peak memory is the decoded picture (at most ``MAX_PIXELS`` × 4 bytes) plus, for a rotated
+    photo, one transposed copy while it is turned upright, plus the encoded output.
+    """
     formats = [found.pillow] if found.pillow else None
     try:
         with Image.open(io.BytesIO(data), formats=formats) as image:
@@ -338,12 +381,11 @@ def _check_image(data: bytes, found: _Type, rule: DocumentRule) -> tuple[int, in
                 raise _too_huge(width * height)
             image.verify()
         with Image.open(io.BytesIO(data), formats=formats) as image:
-            if found.pillow == "JPEG":
-                # Decoding at 1/8 scale still reads every entropy-coded byte, so truncation is
-                # caught, with 64 times less memory.
-                image.draft(None, (max(1, width // 8), max(1, height // 8)))
-            image.load()
-            orientation = _orientation(image)
+            image.load()  # the full decode: a truncated or corrupt file fails here
+            _make_upright(image)
+            width, height = image.size
+            _check_resolution(width, height, rule)
+            stored = _reencode(image, found, rule)
     except InvalidAnswer:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -354,9 +396,10 @@ def _check_image(data: bytes, found: _Type, rule: DocumentRule) -> tuple[int, in
         raise _too_huge(int(counts[0]) if counts else MAX_PIXELS + 1) from exc
     except Exception as exc:  # anything Pillow raises on hostile input: OSError, SyntaxError, …
         raise InvalidAnswer(MSG_IMAGE_DAMAGED) from exc
+    return width, height, stored
 
-    if orientation in (5, 6, 7, 8):
-        width, height = height, width
+
+def _check_resolution(width: int, height: int, rule: DocumentRule) -> None:
     long_side, short_side = max(width, height), min(width, height)
     need_long = max(rule.min_width, rule.min_height)
     need_short = min(rule.min_width, rule.min_height)
@@ -368,7 +411,6 @@ def _check_image(data: bytes, found: _Type, rule: DocumentRule) -> tuple[int, in
             min_width=rule.min_width,
             min_height=rule.min_height,
         )
-    return width, height
 
 
 def _too_huge(pixels: int) -> InvalidAnswer:
@@ -377,12 +419,41 @@ def _too_huge(pixels: int) -> InvalidAnswer:
     )
 
 
-def _orientation(image: Image.Image) -> int:
-    try:
-        value = image.getexif().get(0x0112, 1)
-    except Exception:  # a broken EXIF block does not make the picture unreadable
-        return 1
-    return value if isinstance(value, int) else 1
+def _make_upright(image: Image.Image) -> None:
+    """Apply the EXIF orientation to the pixels, in place (no copy when there is none)."""
+    with contextlib.suppress(Exception):  # a broken EXIF block does not make it unreadable
+        ImageOps.exif_transpose(image, in_place=True)
+
+
+_JPEG_MODES = frozenset({"L", "RGB", "CMYK"})
+_PNG_MODES = frozenset({"1", "L", "LA", "I;16", "P", "RGB", "RGBA"})
+
+
+def _reencode(image: Image.Image, found: _Type, rule: DocumentRule) -> bytes:
+    """The pixels in a new file of the same format, with no metadata whatsoever.
+
+    Pillow copies some ``info`` entries (a JPEG comment, a PNG ICC profile) into what it saves
+    unless told otherwise, so ``info`` is emptied first; only a PNG's transparency, which is
+    part of the picture, is passed on.
+    """
+    transparency = image.info.get("transparency")
+    image.info.clear()
+    if found.pillow == "JPEG":
+        picture = image if image.mode in _JPEG_MODES else image.convert("RGB")
+        encoded = _save(picture, "JPEG", quality=JPEG_QUALITY)
+        if len(encoded) > rule.max_bytes:
+            encoded = _save(picture, "JPEG", quality=JPEG_FALLBACK_QUALITY)
+        return encoded
+    if image.mode in _PNG_MODES:
+        options = {} if transparency is None else {"transparency": transparency}
+        return _save(image, "PNG", **options)
+    return _save(image.convert("RGBA" if "A" in image.mode else "RGB"), "PNG")
+
+
+def _save(image: Image.Image, fmt: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
 
 
 def _check_pdf(data: bytes, rule: DocumentRule) -> int:
@@ -400,6 +471,8 @@ def _check_pdf(data: bytes, rule: DocumentRule) -> int:
         active = _has_active_content(reader)
     except InvalidAnswer:
         raise
+    except (_TooComplex, RecursionError) as exc:
+        raise InvalidAnswer(MSG_PDF_COMPLEX) from exc
     except Exception as exc:  # anything pypdf raises on hostile input
         raise InvalidAnswer(MSG_PDF_DAMAGED) from exc
     if active:
@@ -407,45 +480,131 @@ def _check_pdf(data: bytes, rule: DocumentRule) -> int:
     return pages
 
 
-_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/SubmitForm"})
+class _TooComplex(Exception):
+    """The PDF's object graph is beyond the walk's bounds."""
 
 
-def _is_active_action(action: Any) -> bool:
-    action = _resolve(action)
-    return isinstance(action, DictionaryObject) and action.get("/S") in _ACTIVE_ACTIONS
+# Actions that run a script, open or fetch another file, or send data somewhere. /URI and /GoTo
+# (links to a web page or within the document), /Named, /ResetForm, … are fine.
+_ACTIVE_ACTIONS = frozenset(
+    {
+        "/JavaScript",
+        "/Launch",
+        "/GoToR",
+        "/GoToE",
+        "/ImportData",
+        "/SubmitForm",
+        "/RichMediaExecute",
+    }
+)
+# Annotations that carry a file or a program: attachments, rich media (Flash, video with
+# scripts), 3D (its stream may hold JavaScript).
+_ACTIVE_ANNOTATIONS = frozenset({"/FileAttachment", "/RichMedia", "/3D"})
+# Keys found only in active content: JavaScript code (/JS; 3D /OnInstantiate), the document's
+# JavaScript and embedded-files name trees, a file specification's embedded file (/EF), XFA.
+_ACTIVE_KEYS = ("/JS", "/OnInstantiate", "/JavaScript", "/EmbeddedFiles", "/EF", "/XFA")
+# Link targets a viewer (a browser's above all) may run as a script or use to read local files.
+_ACTIVE_URI = re.compile(r"(?:javascript|vbscript|data|file):")
+_URI_NOISE = re.compile(r"[\x00-\x20\x7f]+")
 
 
-def _resolve(value: Any) -> Any:
-    return value.get_object() if hasattr(value, "get_object") else value
+class _PdfWalk:
+    """Every dictionary and array reachable from the trailer, breadth first, within bounds.
+
+    Parsing is what costs: every object pypdf parses for the walk is charged, when it is
+    parsed, for all the entries of its direct structure. So a file that points thousands of
+    object numbers at one large object (each is parsed on its own) is stopped by the entries
+    bound after about ``MAX_PDF_ENTRIES`` entries' worth of parsing, not after thousands of
+    large parses.
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[int, int]] = set()
+        self.objects = 0
+        self.entries = 0
+
+    def _resolve(self, reference: IndirectObject) -> Any:
+        self.objects += 1
+        if self.objects > MAX_PDF_OBJECTS:
+            raise _TooComplex
+        value = reference.get_object()
+        self._charge(value)
+        return value
+
+    def _charge(self, value: Any) -> None:
+        """Count the entries of ``value`` and of the dictionaries and arrays directly in it."""
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            items: Iterable[Any]
+            if isinstance(item, DictionaryObject):
+                items = dict.values(item)
+            elif isinstance(item, ArrayObject):
+                items = item
+            else:
+                continue
+            self.entries += len(item)
+            if self.entries > MAX_PDF_ENTRIES:
+                raise _TooComplex
+            pending.extend(v for v in items if isinstance(v, (DictionaryObject, ArrayObject)))
+
+    def follow(self, value: Any) -> Any:
+        """``value`` with references followed; None for an object already walked."""
+        while isinstance(value, IndirectObject):
+            key = (value.idnum, value.generation)
+            if key in self.seen:
+                return None
+            self.seen.add(key)
+            value = self._resolve(value)
+        return value
+
+    def name(self, value: Any) -> str | None:
+        """A name (or string) entry's value, references followed but not remembered; None for
+        anything else (a dictionary where a name belongs is nothing a viewer acts on)."""
+        while isinstance(value, IndirectObject):
+            value = self._resolve(value)
+        if isinstance(value, bytes):
+            return value.decode("latin-1")
+        return value if isinstance(value, str) else None
+
+    def has_active_content(self, trailer: DictionaryObject) -> bool:
+        self._charge(trailer)
+        queue: deque[tuple[DictionaryObject | ArrayObject, int]] = deque([(trailer, 0)])
+        while queue:
+            container, depth = queue.popleft()
+            if depth > MAX_PDF_DEPTH:
+                raise _TooComplex
+            children: Iterable[Any]
+            if isinstance(container, DictionaryObject):
+                if self._is_active(container):
+                    return True
+                children = dict.values(container)  # raw: references not yet followed
+            else:
+                children = container
+            for child in children:
+                if isinstance(child, IndirectObject):
+                    child = self.follow(child)
+                if isinstance(child, (DictionaryObject, ArrayObject)):
+                    queue.append((child, depth + 1))
+        return False
+
+    def _is_active(self, entry: DictionaryObject) -> bool:
+        if any(dict.__contains__(entry, key) for key in _ACTIVE_KEYS):
+            return True
+        action = self.name(dict.get(entry, "/S"))
+        if action in _ACTIVE_ACTIONS:
+            return True
+        if action == "/URI" and _is_active_uri(self.name(dict.get(entry, "/URI"))):
+            return True
+        if self.name(dict.get(entry, "/Type")) == "/EmbeddedFile":
+            return True
+        return self.name(dict.get(entry, "/Subtype")) in _ACTIVE_ANNOTATIONS
+
+
+def _is_active_uri(uri: str | None) -> bool:
+    return uri is not None and _ACTIVE_URI.match(_URI_NOISE.sub("", uri).lower()) is not None
 
 
 def _has_active_content(reader: PdfReader) -> bool:
-    """Scripts, launch actions or embedded files in the catalogue, pages or annotations."""
-    root = _resolve(reader.trailer["/Root"])
-    names = _resolve(root.get("/Names"))
-    if isinstance(names, DictionaryObject) and (
-        "/JavaScript" in names or "/EmbeddedFiles" in names
-    ):
-        return True
-    if _is_active_action(root.get("/OpenAction")):
-        return True
-    actions = _resolve(root.get("/AA"))
-    if isinstance(actions, DictionaryObject) and any(
-        _is_active_action(a) for a in actions.values()
-    ):
-        return True
-    for page in reader.pages:
-        page_actions = _resolve(page.get("/AA"))
-        if isinstance(page_actions, DictionaryObject) and any(
-            _is_active_action(a) for a in page_actions.values()
-        ):
-            return True
-        for annotation in _resolve(page.get("/Annots")) or []:
-            annotation = _resolve(annotation)
-            if not isinstance(annotation, DictionaryObject):
-                continue
-            if annotation.get("/Subtype") == "/FileAttachment":
-                return True
-            if _is_active_action(annotation.get("/A")):
-                return True
-    return False
+    """Scripts, actions opening other files, or embedded files anywhere in the document."""
+    return _PdfWalk().has_active_content(reader.trailer)

@@ -11,6 +11,7 @@ from handlers.errors import InvalidAnswer
 from handlers.i18n import N_
 
 REGION = "ID"
+INDONESIA = 62  # country calling code
 _ALLOWED = re.compile(r"^[+\d\s().\-]+$")
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
@@ -39,6 +40,14 @@ def parse_phone(text: str) -> str:
                 "for example 0812 3456 7890."
             ),
             number=text.strip()[:20],
+        )
+    if number.country_code != INDONESIA:
+        raise InvalidAnswer(
+            N_(
+                "This is not an Indonesian number (+{code}). Please give an Indonesian mobile "
+                "number (HP), for example 0812 3456 7890."
+            ),
+            code=number.country_code,
         )
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
         raise InvalidAnswer(

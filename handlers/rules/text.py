@@ -3,15 +3,45 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from handlers.choices import normalise
 from handlers.errors import InvalidAnswer
 from handlers.i18n import N_
 
+_SPACES = re.compile(r"\s+")
+
+
+def clean(text: str) -> str:
+    """One line of text as it may be stored and printed: control characters (NUL included)
+    and format characters (bidi overrides, zero-width marks) removed, line breaks and tabs
+    made spaces, whitespace collapsed."""
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in "\t\n\r\v\f\u2028\u2029":
+            kept.append(" ")
+        elif category not in ("Cc", "Cf", "Co", "Cs"):
+            kept.append(ch)
+    return _SPACES.sub(" ", "".join(kept)).strip()
+
+
+def has_words(text: str) -> bool:
+    """Whether the text has a letter or a digit (not only emoji, symbols or punctuation)."""
+    return any(ch.isalnum() for ch in text)
+
+
+NO_WORDS = N_(
+    "Please type your answer in letters and numbers; emoji or symbols alone cannot be used."
+)
+
 
 def bounded(text: str, shortest: int, longest: int, msgid: str) -> str:
-    """Whitespace collapsed; InvalidAnswer(msgid) unless the length is within the bounds."""
-    value = " ".join(text.split())
+    """Cleaned (see ``clean``); InvalidAnswer(msgid) unless the length is within the bounds,
+    and a clear refusal of text made only of emoji or symbols."""
+    value = clean(text)
+    if value and not has_words(value):
+        raise InvalidAnswer(NO_WORDS)
     if not shortest <= len(value) <= longest:
         raise InvalidAnswer(msgid)
     return value

@@ -12,6 +12,7 @@ from storage.db import Session
 from storage.repositories.applications import Applications, DuplicateNik
 from storage.repositories.base import ConcurrencyConflict
 from storage.repositories.conversations import Conversations
+from storage.repositories.counters import Counters
 from storage.repositories.deliveries import Deliveries
 from storage.repositories.documents import Documents
 from storage.repositories.meta import MetaRepo
@@ -23,6 +24,7 @@ __all__ = [
     "ConcurrencyConflict",
     "Consents",
     "Conversations",
+    "Counters",
     "Deliveries",
     "Documents",
     "DuplicateNik",
@@ -46,3 +48,4 @@ class Repos:
         self.applications = Applications(session, crypto, self.documents)
         self.wilayah = Wilayah(session, edition)
         self.meta = MetaRepo(session)
+        self.counters = Counters(session)

@@ -77,7 +77,7 @@ class Applications:
             kelurahan_code=kelurahan_code,
             tps_id=tps_id,
             status=ApplicationStatus.SUBMITTED.value,
-            flags=flags,
+            flags_enc=self.crypto.encrypt_json(list(flags)),
             person_id=person_id,
             channel=channel,
             consent_version=consent_version,
@@ -183,7 +183,7 @@ class Applications:
             kelurahan_code=row.kelurahan_code,
             tps_id=row.tps_id,
             status=ApplicationStatus(row.status),
-            flags=list(row.flags or []),
+            flags=list(self.crypto.decrypt_json(row.flags_enc)),
             submitted_at=row.submitted_at,
             details=details or ApplicantDetails.from_json(self.crypto.decrypt_json(row.data_enc)),
         )

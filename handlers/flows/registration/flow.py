@@ -27,6 +27,7 @@ from handlers.flows.registration.questions import (
 )
 from handlers.flows.registration.screens import (
     again,
+    apply_preset,
     choose_below,
     is_complete,
     next_question,
@@ -146,7 +147,9 @@ class RegistrationFlow(Flow):
             owner, _, value = incoming.button_id.removeprefix(f"{NAMESPACE}:").partition(":")
             if owner != step:
                 return Reply(notice=ctx.t._(STALE_BUTTON))
-        elif incoming.kind not in (Kind.TEXT, Kind.CONTACT):
+        elif incoming.kind is not Kind.TEXT and not (
+            incoming.kind is Kind.CONTACT and step == Step.PHONE
+        ):  # a contact card is an answer only where the phone number is asked
             return await again(
                 ctx,
                 ctx.t._(
@@ -175,6 +178,8 @@ class RegistrationFlow(Flow):
             return await self._on_blocked(ctx, value, chosen)
         if step == Step.CANCEL:
             return await self._on_cancel(ctx, value, chosen)
+        if step == Step.PRESET:
+            return await self._on_preset(ctx, value, chosen)
         question = BY_STEP.get(step)
         if question is None:
             return await again(ctx, "")
@@ -286,6 +291,21 @@ class RegistrationFlow(Flow):
             draft.set("return_to", None)
             return await next_question(ctx, ctx.t._("Good, let's continue."), chosen=chosen)
         return await choose_below(ctx)
+
+    async def _on_preset(self, ctx: Ctx, value: str | None, chosen: str | None) -> Reply:
+        if value not in ("yes", "no"):
+            return await choose_below(ctx)
+        draft = Draft(ctx)
+        pending = draft.get("preset_pending")
+        draft.set("preset_pending", None)
+        region = await ctx.repos.wilayah.region(pending) if value == "yes" and pending else None
+        if region is not None:
+            apply_preset(ctx, region)
+        back = draft.get("return_to")
+        draft.set("return_to", None)
+        keep = back in (Step.BLOCKED, Step.CANCEL, Step.SUMMARY) and region is None
+        ctx.conv.step = back if keep else next_step(ctx).value
+        return await next_question(ctx, chosen=chosen)
 
     async def _on_summary(self, ctx: Ctx, value: str | None, chosen: str | None) -> Reply:
         if value == "submit" and is_complete(ctx):

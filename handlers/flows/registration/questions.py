@@ -50,6 +50,7 @@ class Step(StrEnum):
     SUMMARY = "summary"
     BLOCKED = "blocked"
     CANCEL = "cancel"
+    PRESET = "preset"  # a PPS link would replace the kelurahan already answered: ask first
 
 
 class Group(StrEnum):
@@ -180,7 +181,7 @@ def free_text(
         return Reply(text=ctx.t._(question), expects=Expect.TEXT)
 
     async def take(ctx: Ctx, answer: Answer) -> Taken | Block:
-        if answer.kind not in (Kind.TEXT, Kind.CONTACT) or answer.choice is not None:
+        if answer.kind is not Kind.TEXT or answer.choice is not None:
             raise InvalidAnswer(N_("Please type your answer as text."))
         return Taken(parse(answer.text))
 
@@ -216,8 +217,9 @@ def choice(
 
     async def take(ctx: Ctx, answer: Answer) -> Taken | Block:
         value = answer.choice
-        if value is None and numeric and answer.text.strip().isdigit():
-            value = str(min(int(answer.text.strip()), int(values[-1])))
+        typed = answer.text.strip()
+        if value is None and numeric and typed.isdigit() and len(typed) <= 3:
+            value = str(min(int(typed), int(values[-1])))
         if value not in values:
             raise InvalidAnswer(N_("Please choose one of the buttons below."))
         if blocks and value in blocks:

@@ -21,6 +21,7 @@ from handlers.flows.registration.table import BY_STEP, GROUPS, ORDER
 from handlers.i18n import NC_
 from handlers.messages import Kind, Option, Reply
 from handlers.period import STAGE_NAMES, Stage
+from storage.domain import RegionInfo
 
 
 def next_step(ctx: Ctx) -> Step:
@@ -77,6 +78,19 @@ async def preselect(ctx: Ctx, payload: str) -> None:
     if await ctx.application() is not None:
         return
     draft = Draft(ctx)
+    answered = draft.answers.get(Step.KELURAHAN.value)
+    if answered and answered != region.code and ctx.conv.flow == NAME and ctx.conv.step:
+        # An answer given by the applicant is not replaced without asking.
+        draft.set("preset_pending", region.code)
+        if ctx.conv.step != Step.PRESET:
+            draft.set("return_to", ctx.conv.step)
+        ctx.conv.step = Step.PRESET.value
+        return
+    apply_preset(ctx, region)
+
+
+def apply_preset(ctx: Ctx, region: RegionInfo) -> None:
+    draft = Draft(ctx)
     answers = draft.answers
     if answers.get(Step.KELURAHAN.value) != region.code:
         answers.pop(Step.TPS.value, None)  # a TPS of another kelurahan
@@ -97,6 +111,8 @@ async def prompt(ctx: Ctx) -> Reply:
         return await _summary_prompt(ctx)
     if step == Step.BLOCKED:
         return _blocked_prompt(ctx)
+    if step == Step.PRESET:
+        return await _preset_prompt(ctx)
     if step == Step.CANCEL:
         return Reply(
             text=ctx.t._(
@@ -118,6 +134,23 @@ async def prompt(ctx: Ctx) -> Reply:
         keep = Option(button_id(question.step, "keep"), ctx.t.C_("button", "Keep the answer"))
         reply.options = [*reply.options, keep]
     return reply
+
+
+async def _preset_prompt(ctx: Ctx) -> Reply:
+    draft = Draft(ctx)
+    new, old = draft.get("preset_pending"), draft.answers.get(Step.KELURAHAN.value)
+    names = await ctx.repos.wilayah.names([code for code in (new, old) if code])
+    return Reply(
+        text=ctx.t._(
+            "You opened the link of Kelurahan {new}, but your registration says Kelurahan "
+            "{old}. Do you want to change it to {new}? (The TPS is then chosen again.)",
+            new=names.get(new or "", new or ""),
+            old=names.get(old or "", old or ""),
+        ),
+        options=yes_no(
+            Step.PRESET, NC_("button", "Yes, change it"), NC_("button", "No, keep mine"), ctx
+        ),
+    )
 
 
 def _consent_prompt(ctx: Ctx) -> Reply:

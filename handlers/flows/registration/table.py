@@ -29,7 +29,7 @@ from handlers.flows.registration.questions import (
     yes_no,
 )
 from handlers.i18n import N_, NC_
-from handlers.messages import Expect, Option, Reply
+from handlers.messages import Expect, Kind, Option, Reply
 from handlers.rules import eligibility as rules
 from handlers.rules.dates import parse_date
 from handlers.rules.nik import Nik, Sex, parse_nik
@@ -63,6 +63,9 @@ async def _ask_nik(ctx: Ctx) -> Reply:
 
 async def _take_nik(ctx: Ctx, answer: Answer) -> Taken | Block:
     nik = parse_nik(answer.text)
+    if nik.value != answers(ctx).get(Step.NIK.value):  # another NIK than the one given
+        owners = [f"p{await ctx.person_id()}"]  # the person: every chat of theirs
+        await ctx.nik_tries.check(ctx.repos.counters, owners, ctx.now, contact=ctx.period.contact)
     if await ctx.repos.applications.nik_registered(ctx.period.code, nik.value):
         raise InvalidAnswer(NIK_TAKEN, contact=ctx.period.contact)
     notes: list[tuple[str, dict[str, Any]]] = []
@@ -236,6 +239,13 @@ async def _ask_phone(ctx: Ctx) -> Reply:
 
 
 async def _take_phone(ctx: Ctx, answer: Answer) -> Taken | Block:
+    if answer.kind is Kind.CONTACT and not ctx.incoming.own_contact:
+        raise InvalidAnswer(
+            N_(
+                "This contact card is someone else's number. Please share your own contact, "
+                "or type your own mobile number."
+            )
+        )
     return Taken(parse_phone(answer.text))
 
 

@@ -47,7 +47,7 @@ from storage.crypto import (
 from storage.db import Database, is_sqlite
 from storage.files import FileStore, LocalFileStore
 from storage.importers import import_tps, import_wilayah
-from storage.migrate import (
+from storage.maintenance import (
     FingerprintMismatch,
     KeyState,
     KeyVerdict,
@@ -58,8 +58,8 @@ from storage.migrate import (
     record_key_fingerprint,
     rotate_key,
     sweep_orphan_files,
-    upgrade,
 )
+from storage.migrate import upgrade
 from storage.repositories import MetaRepo, Repos
 
 log = logging.getLogger(__name__)

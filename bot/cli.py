@@ -28,7 +28,7 @@ from handlers.faq import KnowledgeError, load_knowledge
 from handlers.i18n import I18n, Translator
 from storage.crypto import generate_key
 from storage.importers import ImportFailed, ImportResult, import_tps, import_wilayah
-from storage.migrate import adopt_keyed_file_names
+from storage.maintenance import adopt_keyed_file_names
 
 cli = typer.Typer(help="kpps-bot: recruit KPPS members by chat.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.")

@@ -5,7 +5,7 @@ and a name never comes from user input. With ``keyed_names=True`` (what the bot 
 is an HMAC of the content under a key derived from the master key (``Crypto.file_hash``): a
 known document cannot be recognised on disk or in the documents table by its plain SHA-256.
 Without it the key is the plain SHA-256 (``content_key``): the layout of stores written before
-keyed names, which ``storage.migrate.adopt_keyed_file_names`` renames once at start.
+keyed names, which ``storage.maintenance.adopt_keyed_file_names`` renames once at start.
 
 ``LocalFileStore`` keeps files under ``<data_dir>/files`` (0700) as ``ab/cd/<key>`` (0600),
 with a ``.enc`` suffix when the content is encrypted with ``storage.crypto.Crypto`` (Fernet).
@@ -21,7 +21,7 @@ the content against its key, so a damaged or swapped file is reported instead of
 
 ``scan`` lists what the store holds (files and leftover temp files, with their modification
 times) and ``remove_stale`` deletes one of them unless it was touched since: the orphan sweep
-(``storage.migrate.sweep_orphan_files``) is built on them. Files the store did not write
+(``storage.maintenance.sweep_orphan_files``) is built on them. Files the store did not write
 (other names) are never listed, so never removed.
 
 Deleting unlinks the file; it does not overwrite it (that gives no guarantee on SSDs or

@@ -22,7 +22,8 @@ from sqlalchemy.engine import Connection
 from bot.app import App, build_app, sqlite_path
 from storage.crypto import Crypto, generate_key
 from storage.db import Database, is_sqlite
-from storage.migrate import FILE_NAMES, KEYED_FILE_NAMES, alembic_config, upgrade
+from storage.maintenance import FILE_NAMES, KEYED_FILE_NAMES
+from storage.migrate import alembic_config, upgrade
 from storage.models import Application, Document, Meta
 from storage.repositories import Repos
 from tests.dialog import ConsoleChat, Person, fill_registration, person_aged

@@ -22,7 +22,7 @@ from bot.cli import cli
 from bot.settings import get_settings
 from storage.crypto import Crypto, generate_key, read_key_file
 from storage.files import LocalFileStore, StoredFileCorrupted, StoredFileMissing
-from storage.migrate import sweep_orphan_files
+from storage.maintenance import sweep_orphan_files
 from storage.models import Document
 from tests.dialog import ConsoleChat, Person, fill_registration
 

@@ -32,7 +32,7 @@ from bot.cli import cli
 from bot.settings import Settings, get_settings
 from handlers.flows.registration.table import NIK_TAKEN
 from storage.crypto import Crypto, generate_key, pending_key_path, replace_key_file
-from storage.migrate import FINGERPRINT, read_key_state, rotate_key, sweep_orphan_files
+from storage.maintenance import FINGERPRINT, read_key_state, rotate_key, sweep_orphan_files
 from storage.models import Application, Document, Identity, Meta
 from storage.repositories.people import identity_hash
 from tests.dialog import ConsoleChat, Person, fill_registration

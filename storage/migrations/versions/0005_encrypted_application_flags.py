@@ -10,7 +10,7 @@ like the other answers. Rows are carried over, so the migration needs the encryp
 there are applications (``storage.migrate.upgrade(db, crypto=...)`` hands it in).
 
 Stored files get keyed names at start, not here (the migration does not know the file
-store): see ``storage.migrate.adopt_keyed_file_names``.
+store): see ``storage.maintenance.adopt_keyed_file_names``.
 """
 from typing import Any, Sequence, Union
 

@@ -24,8 +24,7 @@ def second_worker(app: App) -> Engine:
 async def answers_of(app: App, chat_id: str) -> tuple[str | None, dict[str, object], int]:
     async with app.db.transaction() as session:
         repos = Repos(session, app.crypto, app.settings.wilayah_edition)
-        actor = await repos.people.resolve("console", chat_id)
-        state = await repos.conversations.load(actor.identity_id)
+        _, state = await repos.conversations.open("console", chat_id)
     return state.step, state.data.get("registration", {}).get("answers", {}), state.version
 
 

@@ -62,18 +62,6 @@ class Conversations:
             version=row.version,
         )
 
-    async def load(self, identity_id: int | None) -> ConversationState:
-        """The chat's state, locked for this transaction (a fresh one if none is stored)."""
-        if identity_id is None:
-            return ConversationState()
-        stmt = select(Conversation).where(Conversation.identity_id == identity_id)
-        if is_postgres(self.session):
-            stmt = stmt.with_for_update()
-        row = (await self.session.execute(stmt)).scalar_one_or_none()
-        if row is None:
-            return ConversationState(identity_id=identity_id)
-        return self._state(row)
-
     async def save(self, state: ConversationState) -> None:
         """Insert or update with a version check (ConcurrencyConflict when it moved)."""
         if state.identity_id is None:

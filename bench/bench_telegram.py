@@ -4,8 +4,9 @@
         [--db URL] [--timeout 900]
 
 Each simulated user types the first 10 steps of the registration as text messages (/daftar,
-"ya" for consent, NIK, name, birth date, "ya" for the sex, phone, address, RT/RW, kecamatan),
-so the last reply must be the kelurahan question (question 9). The bot is the production wiring:
+"ya" for consent, NIK, "ya" for the date of birth and sex read from it, name, place of birth,
+phone, address, RT/RW, "ya" for living there), so the last reply must be the kecamatan question
+(question 9). The bot is the production wiring:
 ``build_app`` (migrated database with demo data), ``build_bot`` with the retry middleware and
 ``TelegramChannel`` long-polling ``FakeTelegramAPI`` on 127.0.0.1. Then a bare aiogram echo bot
 (one message handler, ``await message.answer(message.text)``) gets the same N×10 messages from a
@@ -82,24 +83,24 @@ def registration_steps(k: int) -> list[str]:
         "/daftar",
         "ya",
         make_nik(birth, female=False, serial=k % 9999 + 1),
-        "Budi Santoso",
-        birth.strftime("%d-%m-%Y"),
         "ya",
+        "Budi Santoso",
+        "Kendari",
         "0812 3456 7890",
         "Jl. Sao-Sao No. 12",
         "003/002",
-        "Mandonga",
+        "ya",
     ]
 
 
 def check_kpps(step: int, sent: str, reply: str) -> str | None:
-    """Reply to step i (i ≥ 1) shows question i; the last one asks for the kelurahan."""
+    """Reply to step i (i ≥ 1) shows question i; the last one asks for the kecamatan."""
     if step == 0:
         return None if "persetujuan" in reply else "no consent question"
     if f"Pertanyaan {step} dari" not in reply:
         return f"expected question {step}"
-    if step == 9 and "Di kelurahan/desa mana di Kecamatan Mandonga" not in reply:
-        return "expected the kelurahan question"
+    if step == 9 and "Di kecamatan mana Anda tinggal?" not in reply:
+        return "expected the kecamatan question"
     return None
 
 
@@ -303,7 +304,7 @@ async def run(users: int, concurrency: int, url: str | None, time_limit: float) 
             print(f"FAIL {r.name}: {problem}")
             failed = True
     if not failed:
-        print("checks: every chat got exactly 10 replies; last reply asks for the kelurahan")
+        print("checks: every chat got exactly 10 replies; last reply asks for the kecamatan")
     return 1 if failed else 0
 
 

@@ -32,14 +32,21 @@ def words(translated: str) -> set[str]:
     return {normalise(word) for word in translated.split("|") if word.strip()}
 
 
+def _all_of(text: str, accepted: set[str]) -> bool:
+    """One accepted word, or a few of them ("iya benar", "ok siap")."""
+    typed = normalise(text)
+    parts = typed.split()
+    return typed in accepted or (0 < len(parts) <= 3 and all(part in accepted for part in parts))
+
+
 def is_yes(t: Translator, text: str) -> bool:
     # TRANSLATORS: words a user may type to answer "yes", separated by |; never shown
-    return normalise(text) in words(t.C_("yes-words", "yes|y|ok|true|agree"))
+    return _all_of(text, words(t.C_("yes-words", "yes|y|ok|true|agree")))
 
 
 def is_no(t: Translator, text: str) -> bool:
     # TRANSLATORS: words a user may type to answer "no", separated by |; never shown
-    return normalise(text) in words(t.C_("no-words", "no|n|false|disagree"))
+    return _all_of(text, words(t.C_("no-words", "no|n|false|disagree")))
 
 
 def _filler(t: Translator) -> set[str]:

@@ -60,7 +60,8 @@ FORM_TEXT: dict[str, Any] = {
             "nik": "NIK",
             "birth": "Tempat/tanggal lahir",
             "sex": "Jenis kelamin",
-            "address": "Alamat",
+            "address": "Alamat (sesuai KTP-el)",
+            "domicile": "Alamat domisili",
             "phone": "Nomor HP",
             "education": "Pendidikan terakhir",
             "occupation": "Pekerjaan",
@@ -69,6 +70,8 @@ FORM_TEXT: dict[str, Any] = {
         "sex": {"M": "Laki-laki", "F": "Perempuan"},
         "address": "{address}, RT/RW {rt_rw}, Kelurahan {kelurahan}, Kecamatan {kecamatan}, "
         "{kabkota}",
+        "address_elsewhere": "{address}, RT/RW {rt_rw}, {ktp_area}",
+        "domicile": "{domicile}, Kelurahan {kelurahan}, Kecamatan {kecamatan}, {kabkota}",
         "no_tps": "belum dipilih (ditentukan oleh PPS)",
         "blank": "....................",
         "place_date": "{sign_place}, {sign_date}",
@@ -85,7 +88,17 @@ FORM_TEXT: dict[str, Any] = {
         ],
         "to": ["Kepada Yth.", "Ketua PPS Kelurahan {kelurahan}", "di {kelurahan}"],
         "opening": ["Dengan hormat,", "Yang bertanda tangan di bawah ini:"],
-        "fields": ["name", "nik", "birth", "sex", "address", "phone", "education", "occupation"],
+        "fields": [
+            "name",
+            "nik",
+            "birth",
+            "sex",
+            "address",
+            "domicile",
+            "phone",
+            "education",
+            "occupation",
+        ],
         "body_tps": "dengan ini mendaftarkan diri sebagai calon Anggota Kelompok Penyelenggara "
         "Pemungutan Suara (KPPS) pada {tps} Kelurahan {kelurahan}, Kecamatan {kecamatan}, "
         "{kabkota} dalam {period}.",
@@ -93,16 +106,18 @@ FORM_TEXT: dict[str, Any] = {
         "Penyelenggara Pemungutan Suara (KPPS) di Kelurahan {kelurahan}, Kecamatan "
         "{kecamatan}, {kabkota} dalam {period}.",
         "attachments_intro": "Sebagai kelengkapan pendaftaran, bersama ini saya lampirkan:",
-        "attachments": [
-            "daftar riwayat hidup;",
-            "fotokopi KTP-el;",
-            "fotokopi ijazah SMA/sederajat atau ijazah terakhir;",
-            "pas foto berwarna ukuran 4×6;",
-            "surat pernyataan;",
-            "surat keterangan kesehatan jasmani dan rohani; dan",
-            "surat keterangan dari pengurus partai politik (bagi yang pernah menjadi anggota "
-            "partai politik).",
-        ],
+        # by document kind; the letter lists the kinds the applicant must hand in
+        "attachments": {
+            "riwayat_hidup": "daftar riwayat hidup",
+            "ktp": "fotokopi KTP-el",
+            "ijazah": "fotokopi ijazah SMA/sederajat atau ijazah terakhir",
+            "pas_foto": "pas foto berwarna ukuran 4×6",
+            "surat_pernyataan": "surat pernyataan",
+            "surat_kesehatan": "surat keterangan kesehatan jasmani dan rohani",
+            "surat_partai": "surat keterangan dari pengurus partai politik bahwa saya tidak lagi "
+            "menjadi anggota partai politik paling singkat 5 (lima) tahun",
+            "surat_izin_atasan": "surat izin dari atasan langsung/pimpinan instansi",
+        },
         "closing": "Demikian surat pendaftaran ini saya buat untuk dapat dipergunakan "
         "sebagaimana mestinya.",
         "signer": "Hormat saya,",
@@ -117,6 +132,7 @@ FORM_TEXT: dict[str, Any] = {
             "birth",
             "sex",
             "address",
+            "domicile",
             "phone",
             "occupation",
             "education",
@@ -136,12 +152,14 @@ FORM_TEXT: dict[str, Any] = {
                 "rows": [[], [], []],
             },
             {
+                "key": "experience",  # filled from the answer about earlier KPPS service
                 "title": "Pengalaman sebagai penyelenggara Pemilu/Pemilihan",
                 "columns": ["No.", "Jabatan (KPPS/PPS/PPK/lainnya)", "Pemilu/Pemilihan", "Tahun"],
                 "widths": [12, 68, 60, 30],
                 "rows": [[], [], []],
             },
         ],
+        "experience": {"served": "Anggota KPPS", "never": "Belum pernah"},
         "closing": "Demikian daftar riwayat hidup ini saya buat dengan sebenarnya.",
         "signer": "Yang membuat,",
     },
@@ -149,7 +167,7 @@ FORM_TEXT: dict[str, Any] = {
         "title": "SURAT PERNYATAAN",
         "subtitle": ["CALON ANGGOTA KELOMPOK PENYELENGGARA PEMUNGUTAN SUARA (KPPS)", "{period}"],
         "opening": ["Yang bertanda tangan di bawah ini:"],
-        "fields": ["name", "nik", "birth", "sex", "occupation", "address"],
+        "fields": ["name", "nik", "birth", "sex", "occupation", "address", "domicile"],
         "intro": "dengan ini menyatakan dengan sesungguhnya bahwa saya:",
         "items": SURAT_PERNYATAAN_ITEMS,
         "closing": "Demikian surat pernyataan ini dibuat dengan sebenarnya untuk digunakan "
@@ -183,6 +201,16 @@ def indonesian_date(value: date) -> str:
 # -- data -------------------------------------------------------------------------------------
 
 
+DEFAULT_ATTACHMENTS = (
+    "riwayat_hidup",
+    "ktp",
+    "ijazah",
+    "pas_foto",
+    "surat_pernyataan",
+    "surat_kesehatan",
+)
+
+
 @dataclass(frozen=True)
 class FormData:
     """What the forms are filled with. Region names are display names: ``kabkota`` with its
@@ -206,6 +234,10 @@ class FormData:
     sign_date: date
     birth_place: str | None = None
     meterai: bool = False
+    ktp_area: str | None = None  # set when the applicant does not live at the KTP-el address
+    domicile: str | None = None  # where the applicant lives then (street, RT/RW)
+    prior_service: int = 0  # times served as KPPS before (riwayat hidup, experience table)
+    attachments: tuple[str, ...] = DEFAULT_ATTACHMENTS  # document kinds the letter lists
 
     def __post_init__(self) -> None:
         if self.sex not in FORM_TEXT["common"]["sex"]:
@@ -232,8 +264,33 @@ def _values(data: FormData) -> dict[str, str]:
         "sign_place": data.sign_place,
         "sign_date": indonesian_date(data.sign_date),
     }
-    values["address"] = common["address"].format(address=data.address, **values)
+    if data.domicile:
+        values["address"] = common["address_elsewhere"].format(
+            address=data.address, rt_rw=data.rt_rw, ktp_area=data.ktp_area or common["blank"]
+        )
+        values["domicile"] = common["domicile"].format(domicile=data.domicile, **values)
+    else:
+        values["address"] = common["address"].format(address=data.address, **values)
     return values
+
+
+def attachment_lines(kinds: Sequence[str]) -> list[str]:
+    """The letter's list of attachments: "…;" each, "…; dan" before the last, "…." last."""
+    texts = FORM_TEXT["surat_pendaftaran"]["attachments"]
+    items = [texts[kind] for kind in kinds if kind in texts]
+    return [
+        item + ("." if i == len(items) - 1 else "; dan" if i == len(items) - 2 else ";")
+        for i, item in enumerate(items)
+    ]
+
+
+def experience_rows(prior_service: int) -> list[list[str]]:
+    """The riwayat hidup's experience table: one "Anggota KPPS" row per earlier term (the
+    election and year are written by hand), and blank rows for other posts."""
+    text = FORM_TEXT["daftar_riwayat_hidup"]["experience"]
+    served = [[text["served"]] for _ in range(max(prior_service, 0))]
+    rows = served or [[text["never"]]]
+    return rows + [[] for _ in range(max(3 - len(rows), 1))]
 
 
 # -- fonts ------------------------------------------------------------------------------------
@@ -385,7 +442,7 @@ class _Writer:
     def fields(self, keys: Sequence[str], values: dict[str, str]) -> None:
         labels = FORM_TEXT["common"]["fields"]
         pdf = self.pdf
-        for key in keys:
+        for key in (key for key in keys if key in values):  # "domicile" only when it differs
             pdf.set_x(pdf.l_margin + 5)
             pdf.cell(LABEL_WIDTH, LINE, self.clean(labels[key]))
             pdf.cell(4, LINE, ":")
@@ -504,7 +561,7 @@ def surat_pendaftaran(data: FormData, *, font: FormFont | None = None) -> bytes:
     writer.line(body.format(**values))
     writer.gap(2)
     writer.line(text["attachments_intro"])
-    writer.numbered(text["attachments"])
+    writer.numbered(attachment_lines(data.attachments))
     writer.gap(2)
     writer.line(text["closing"])
     writer.signature(values, text["signer"], meterai=data.meterai)
@@ -524,6 +581,8 @@ def daftar_riwayat_hidup(data: FormData, *, font: FormFont | None = None) -> byt
     pdf.set_right_margin(MARGIN)
     pdf.set_y(max(pdf.get_y(), bottom) + LINE)
     for spec in text["tables"]:
+        if spec.get("key") == "experience":
+            spec = {**spec, "rows": experience_rows(data.prior_service)}
         writer.table(spec)
     writer.line(text["closing"])
     writer.signature(values, text["signer"], meterai=data.meterai)

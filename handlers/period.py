@@ -77,7 +77,7 @@ class DocumentSpec(BaseModel):
     kind: DocKind
     name: str = Field(min_length=2, max_length=120)
     short: str = Field(min_length=2, max_length=20)  # a button label (WhatsApp: 20)
-    required: Literal["always", "former_party_member", "optional"] = "always"
+    required: Literal["always", "former_party_member", "needs_permission", "optional"] = "always"
     accept: list[Literal["image", "pdf"]] = Field(default=["image", "pdf"], min_length=1)
     max_mb: int = Field(10, ge=1, le=20)
 

@@ -107,7 +107,7 @@ class ApplicantDetails:
     birth_date: date
     sex: str  # "M" / "F", as encoded in the NIK
     phone: str  # E.164
-    address: str
+    address: str  # street and number, as on the KTP-el
     rt_rw: str
     kecamatan_code: str
     education: str
@@ -119,8 +119,11 @@ class ApplicantDetails:
     statements: dict[str, bool]  # each statement of the surat pernyataan, by its key
     locale: str = "id"
     consent: Consent | None = None
+    birth_place: str = ""  # tempat lahir ("" in records of schema 1)
+    ktp_area: str | None = None  # kelurahan and kab/kota of the KTP-el address, if not lived at
+    domicile_address: str | None = None  # where the applicant lives, if not at the KTP address
 
-    SCHEMA = 1
+    SCHEMA = 2
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -149,6 +152,9 @@ class ApplicantDetails:
             party=data["party"],
             statements={key: bool(value) for key, value in data["statements"].items()},
             locale=data.get("locale", "id"),
+            birth_place=data.get("birth_place", ""),
+            ktp_area=data.get("ktp_area"),
+            domicile_address=data.get("domicile_address"),
             consent=Consent(
                 version=consent["version"],
                 at=datetime.fromisoformat(consent["at"]),

@@ -16,9 +16,12 @@ from tests.factories import make_nik, years_before
 BUTTON = re.compile(r"^  \[(#?\d+)\] (.*)$", re.MULTILINE)
 
 
-def question_header(t: Translator, n: int) -> str:
+QUESTIONS = 25  # asked of someone who lives at their KTP-el address, born as the NIK says
+
+
+def question_header(t: Translator, n: int, total: int = QUESTIONS) -> str:
     """The header of question ``n`` of the registration, as the applicant sees it."""
-    return t._("Question {n} of {total}", n=n, total=23)
+    return t._("Question {n} of {total}", n=n, total=total)
 
 
 @dataclass
@@ -26,6 +29,7 @@ class Person:
     """A fictitious applicant."""
 
     name: str = "Budi Santoso"
+    birth_place: str = "Kendari"
     birth: date = date(1990, 8, 17)
     female: bool = False
     serial: int = 1
@@ -37,6 +41,11 @@ class Person:
     tps: str = "2"
     education: str = "SMA"
     occupation: str = "wiraswasta"
+    employment: str = "None of these"  # the button's msgid
+    prior_service: str = "Never"  # the button's msgid
+    real_birth: date | None = None  # a date of birth other than the NIK's
+    ktp_area: str | None = None  # with lives_at: not living at the KTP-el address
+    lives_at: str | None = None
 
     @property
     def nik(self) -> str:
@@ -106,6 +115,7 @@ def bad_input_script(t: Translator, person: Person) -> list[tuple[str, str | lis
     def q(n: int) -> str:
         return question_header(t, n)
 
+    yes = "#" + t.C_("button", "Yes, that's right")
     return [
         ("747101170890000", ["15", q(1)]),
         ("7471 0117 0890 00011", ["17", q(1)]),
@@ -113,16 +123,15 @@ def bad_input_script(t: Translator, person: Person) -> list[tuple[str, str | lis
         ("7471013102900001", ["310290", q(1)]),
         ("7471011708900000", ["0001", q(1)]),
         ("x" * 5000, ["5000", q(1)]),
-        (person.nik, q(2)),
-        ("Budi 123", q(2)),
-        ("B", q(2)),
-        (person.name, q(3)),
-        ("31/02/1990", ["28", q(3)]),
-        ("17/08/1991", ["170890", q(3)]),
-        ("besok", q(3)),
-        ("17 Agustus 1990", q(4)),
-        ("mungkin", q(4)),
-        ("#" + t.C_("button", "Yes, that's right"), q(5)),
+        (person.nik, [q(2), "17 Agustus 1990"]),
+        ("mungkin", q(2)),
+        ("tidak", q(2)),
+        (yes, q(3)),
+        ("Budi 123", q(3)),
+        ("B", q(3)),
+        (person.name, q(4)),
+        ("Kendari 99", q(4)),
+        (person.birth_place, q(5)),
         ("12345", q(5)),
         ("0401 3121234", q(5)),
         ("+62 812-3456-7890", q(6)),
@@ -130,28 +139,32 @@ def bad_input_script(t: Translator, person: Person) -> list[tuple[str, str | lis
         (person.address, q(7)),
         ("tiga", q(7)),
         ("RT 3 RW 2", q(8)),
-        ("Gotham", q(8)),
-        ("mandong", q(9)),
-        ("Atlantis", q(9)),
-        ("korumba", q(10)),
-        ("99", ["99", q(10)]),
-        ("TPS 2", q(11)),
-        ("sarjana muda", q(11)),
-        ("S1", q(12)),
-        ("x", q(12)),
-        (person.occupation, q(13)),
-        ("mungkin", q(13)),
-        ("#" + t.C_("button", "None of these"), q(14)),
-        ("banyak", q(14)),
-        ("#" + t.C_("button", "Never"), q(15)),
-        ("entahlah", q(15)),
-        ("ya", q(16)),
-        ("hmm", q(16)),
-        *[("ya", q(n + 1)) for n in range(16, 17)],
-        ("kadang", q(17)),
-        ("#" + t.C_("button", "Never a member"), q(18)),
-        *[("#" + t.C_("button", "Yes, that's right"), q(n + 1)) for n in range(18, 23)],
-        ("#" + t.C_("button", "Yes, that's right"), t._("Please check your answers:")),
+        ("mungkin", q(8)),
+        ("ya", q(9)),
+        ("Gotham", q(9)),
+        ("mandong", q(10)),
+        ("Atlantis", q(10)),
+        ("korumba", q(11)),
+        ("99", ["99", q(11)]),
+        ("TPS 2", q(12)),
+        ("sarjana muda", q(12)),
+        ("S1", q(13)),
+        ("x", q(13)),
+        (person.occupation, q(14)),
+        ("mungkin", q(14)),
+        ("#" + t.C_("button", "None of these"), q(15)),
+        ("banyak", q(15)),
+        ("#" + t.C_("button", "Never"), q(16)),
+        ("entahlah", q(16)),
+        ("ya", q(17)),
+        ("hmm", q(17)),
+        ("ya", q(18)),
+        ("kadang", q(18)),
+        ("ya", q(19)),
+        ("kadang", q(19)),
+        ("#" + t.C_("button", "Never a member"), q(20)),
+        *[(yes, q(n + 1)) for n in range(20, 25)],
+        (yes, t._("Please check your answers:")),
     ]
 
 
@@ -173,22 +186,37 @@ async def fill_registration(chat: Any, person: Person, *, submit: bool = True) -
     await chat.say("/daftar")
     await chat.press(t.C_("button", "I agree"))
     await chat.say(person.nik)
+    if person.real_birth is None:
+        await chat.press(t.C_("button", "Yes, that's right"))
+    else:
+        await chat.press(t.C_("button", "My date is different"))
+        await chat.say(person.real_birth.strftime("%d-%m-%Y"))
     await chat.say(person.name)
-    await chat.say(person.birth_text)
-    await chat.press(t.C_("button", "Yes, that's right"))
+    await chat.say(person.birth_place)
     await chat.say(person.phone)
     await chat.say(person.address)
     await chat.say(person.rt_rw)
+    if person.lives_at is None:
+        await chat.press(t.C_("button", "Yes, I live there"))
+    else:
+        await chat.press(t.C_("button", "No, elsewhere"))
+        await chat.say(person.ktp_area or "")
+        await chat.say(person.lives_at)
     await chat.say(person.kecamatan)
-    if question_header(t, 9) in chat.last:
+    kelurahan_question = t._(
+        "In which kelurahan/desa of Kecamatan {kecamatan} do you live? Choose below or type "
+        "its name.",
+        kecamatan="",
+    ).split("  ")[0]
+    if kelurahan_question in chat.last:
         await chat.say(person.kelurahan)
     await chat.say(person.tps)
     await chat.say(person.education)
     await chat.say(person.occupation)
-    await chat.press(t.C_("button", "None of these"))
-    await chat.press(t.C_("button", "Never"))
+    await chat.press(t.C_("button", person.employment))
+    await chat.press(t.C_("button", person.prior_service))
     await chat.press(t.C_("button", "Yes"))
-    for _ in range(8):
+    for _ in range(10):
         if t._("Please check your answers:") in chat.last:
             break
         await chat.press(chat.buttons()[0])

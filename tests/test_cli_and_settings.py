@@ -93,9 +93,9 @@ def test_run_without_token_opens_the_console_chat(
     result = runner.invoke(cli, ["run"], input="1\n1\n7471011708900001\n")
     assert result.exit_code == 0, result.output
     assert "Selamat datang" in result.output
-    assert "Pertanyaan 2 dari 23" in result.output  # the NIK was accepted
+    assert "Pertanyaan 2 dari 25" in result.output  # the NIK was accepted
     result = runner.invoke(cli, ["chat"], input="/status\n")
-    assert "Pertanyaan 2 dari 23" in result.output  # same chat, same step, after a restart
+    assert "Pertanyaan 2 dari 25" in result.output  # same chat, same step, after a restart
 
 
 def test_tracebacks_are_redacted_too() -> None:

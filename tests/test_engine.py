@@ -37,7 +37,7 @@ async def test_the_same_update_is_applied_once(app: App) -> None:
     again = await second_worker(app).handle(message)
     assert first is not None and again is None
     step, answers, _ = await answers_of(app, chat.chat_id)
-    assert step == "name" and answers == {"nik": Person().nik}
+    assert step == "birth_confirm" and answers == {"nik": Person().nik}
 
 
 @pytest.mark.parametrize("rounds", [8])
@@ -51,17 +51,17 @@ async def test_concurrent_messages_from_one_chat_are_serialised(app: App, rounds
         await chat.say("/daftar")
         await chat.press(app.i18n.get("id").C_("button", "I agree"))
         nik = Incoming("console", chat_id, Kind.TEXT, update_id=f"{round_}-a", text=person.nik)
-        name = Incoming("console", chat_id, Kind.TEXT, update_id=f"{round_}-b", text=person.name)
+        yes = Incoming("console", chat_id, Kind.TEXT, update_id=f"{round_}-b", text="ya")
         engines = (app.engine, other) if round_ % 2 else (other, app.engine)
-        replies = await asyncio.gather(engines[0].handle(nik), engines[1].handle(name))
+        replies = await asyncio.gather(engines[0].handle(nik), engines[1].handle(yes))
         assert all(reply is not None and reply.text for reply in replies)
         step, answers, version = await answers_of(app, chat_id)
         serial_outcomes = [
-            ("birth_date", {"nik": person.nik, "name": person.name}),  # NIK first
-            ("name", {"nik": person.nik}),  # name first: refused as a NIK, then the NIK
+            ("name", {"nik": person.nik, "birth_confirm": "yes"}),  # NIK first, then confirmed
+            ("birth_confirm", {"nik": person.nik}),  # "ya" first: refused as a NIK, then the NIK
         ]
         assert (step, answers) in serial_outcomes
-        assert version == 2 + (1 if step == "birth_date" else 0) + 1
+        assert version == 2 + (1 if step == "name" else 0) + 1
 
 
 async def test_first_messages_of_a_new_chat_from_two_workers(app: App) -> None:

@@ -56,12 +56,13 @@ async def test_sql_statements_and_renders_per_message(
         "/daftar",
         "ya",
         person.nik,
-        person.name,
-        person.birth_text,
         "ya",
+        person.name,
+        person.birth_place,
         person.phone,
         person.address,
         person.rt_rw,
+        "ya",
         person.kecamatan,
         person.kelurahan,
         person.tps,
@@ -70,7 +71,7 @@ async def test_sql_statements_and_renders_per_message(
         "1",
         "1",
         "ya",
-        *["ya", "1", "ya", "ya", "ya", "ya", "ya", "ya"],
+        *["ya", "ya", "1", "ya", "ya", "ya", "ya", "ya", "ya"],
     ]
     counts = []
     for said in answers:

@@ -95,6 +95,7 @@ async def test_state_survives_a_restart(app: App, settings_factory: Any, t: Tran
     await chat.say("/daftar")
     await chat.press(t.C_("button", "I agree"))
     await chat.say(person.nik)
+    await chat.press(t.C_("button", "Yes, that's right"))
     await chat.say(person.name)
     await app.close()
 
@@ -102,8 +103,8 @@ async def test_state_survives_a_restart(app: App, settings_factory: Any, t: Tran
     try:
         chat2 = ConsoleChat(restarted)
         out = await chat2.say("/start")
-        assert q(t, 3) in out
-        await chat2.say(person.birth_text)
+        assert q(t, 4) in out
+        await chat2.say(person.birth_place)
         out = await chat2.say("/ubah")
         assert person.name in out and "7471********0001" in out
     finally:
@@ -144,13 +145,12 @@ async def test_deep_link_preselects_the_kelurahan(app: App, t: Translator) -> No
     await chat.press(t.C_("button", "Register now"))
     await chat.press(t.C_("button", "I agree"))
     person = Person()
-    for answer in (person.nik, person.name, person.birth_text):
-        await chat.say(answer)
+    await chat.say(person.nik)
     await chat.press(t.C_("button", "Yes, that's right"))
-    for answer in (person.phone, person.address):
+    for answer in (person.name, person.birth_place, person.phone, person.address, person.rt_rw):
         await chat.say(answer)
-    out = await chat.say(person.rt_rw)
-    assert q(t, 10) in out and "Korumba" in out  # straight to the TPS of Korumba
+    out = await chat.press(t.C_("button", "Yes, I live there"))
+    assert q(t, 11) in out and "Korumba" in out  # straight to the TPS of Korumba
 
 
 async def test_unknown_deep_link_is_ignored(app: App, t: Translator) -> None:
@@ -165,12 +165,13 @@ async def test_under_17_on_polling_day_stops_submission(app: App, t: Translator)
     chat = ConsoleChat(app)
     await chat.say("/daftar")
     await chat.press(t.C_("button", "I agree"))
-    await chat.say(young.nik)
-    await chat.say(young.name)
-    out = await chat.say(young.birth_text)
-    assert "16" in out and t.C_("button", "Correct my answer") in out
+    out = await chat.say(young.nik)  # explained at once: no name or date typed first
+    assert "16" in out and q(t, 2) in out and t.C_("button", "Fix my NIK") in out
+    assert t.C_("button", "Yes, that's right") not in out
+    out = await chat.say("ya")
+    assert "16" in out and q(t, 2) in out
     out = await chat.say("/status")
-    assert q(t, 3) not in out or "16" in out
+    assert q(t, 3) not in out and "16" in out
     out = await chat.say("/ubah")
     assert t.C_("button", "Submit") not in out
 
@@ -192,11 +193,12 @@ async def test_a_failed_statement_explains_and_can_be_corrected(app: App, t: Tra
     chat = ConsoleChat(app)
     await fill_registration(chat, Person(), submit=False)
     await chat.press(t.C_("button", "Edit statements"))
-    await chat.press(t.C_("button", "Keep the answer"))  # statement 1
+    await chat.press(t.C_("button", "Keep the answer"))  # statement 1: WNI
+    await chat.press(t.C_("button", "Keep the answer"))  # statement 2: loyalty
     out = await chat.press(t.C_("button", "Member, or left <5y"))
     assert "5" in out and t.C_("button", "Correct my answer") in out
     out = await chat.press(t.C_("button", "Correct my answer"))
-    assert q(t, 17) in out
+    assert q(t, 19) in out
     await chat.press(t.C_("button", "Left 5+ years ago"))
     for _ in range(6):
         await chat.press(t.C_("button", "Keep the answer"))
@@ -211,9 +213,9 @@ async def test_stop_after_a_failed_statement_deletes_the_draft(app: App, t: Tran
     chat = ConsoleChat(app)
     await fill_registration(chat, Person(), submit=False)
     await chat.press(t.C_("button", "Edit statements"))
-    await chat.press(t.C_("button", "Keep the answer"))
-    await chat.press(t.C_("button", "Keep the answer"))
-    out = await chat.press(t.C_("button", "No"))  # statement 3: campaign team
+    for _ in range(3):  # WNI, loyalty, party
+        await chat.press(t.C_("button", "Keep the answer"))
+    out = await chat.press(t.C_("button", "No"))  # statement 4: campaign team
     assert t.C_("button", "Stop registering") in out
     await chat.press(t.C_("button", "Stop registering"))
     await chat.press(t.C_("button", "Yes, delete it"))
@@ -226,13 +228,12 @@ async def test_changing_the_nik_asks_the_birth_date_again(app: App, t: Translato
     await chat.press(t.C_("button", "Edit personal data"))
     other = Person(birth=Person().birth.replace(year=1985), serial=7)
     out = await chat.say(other.nik)
-    assert q(t, 2) in out  # name, with a keep button
-    out = await chat.press(t.C_("button", "Keep the answer"))
-    assert q(t, 3) in out
-    out = await chat.say(Person().birth_text)  # the old date no longer matches
-    assert q(t, 3) in out
-    await chat.say(other.birth_text)
+    assert q(t, 2) in out and "1985" in out  # the NIK's date, to confirm again (no keep)
+    assert t.C_("button", "Keep the answer") not in out
     out = await chat.press(t.C_("button", "Yes, that's right"))
+    assert q(t, 3) in out and t.C_("button", "Keep the answer") in out  # the name
+    await chat.press(t.C_("button", "Keep the answer"))
+    out = await chat.press(t.C_("button", "Keep the answer"))  # the place of birth
     assert t._("Please check your answers:") in out and "1985" in out
 
 
@@ -291,7 +292,7 @@ async def test_language_switch_keeps_the_place(app: App, t: Translator) -> None:
     await chat.say(Person().nik)
     await chat.say("/bahasa")
     out = await chat.press("English")
-    assert en._("Question {n} of {total}", n=2, total=23) in out
+    assert en._("Question {n} of {total}", n=2, total=25) in out
     out = await chat.say("/bahasa")
     out = await chat.press("Bahasa Indonesia")
     assert q(t, 2) in out
@@ -345,6 +346,7 @@ async def test_an_indonesian_dialogue_shows_no_english(app: App, t: Translator) 
     await fill_registration(chat, person_aged(app, 60), submit=False)
     await chat.press(t.C_("button", "Edit statements"))
     await chat.press(t.C_("button", "Keep the answer"))
+    await chat.press(t.C_("button", "Keep the answer"))
     await chat.press(t.C_("button", "Member, or left <5y"))
     await chat.press(t.C_("button", "Correct my answer"))
     await chat.press(t.C_("button", "Left 5+ years ago"))
@@ -355,7 +357,7 @@ async def test_an_indonesian_dialogue_shows_no_english(app: App, t: Translator) 
     await other.say("/daftar")
     await other.press(t.C_("button", "I agree"))
     await other.say(Person().nik)
-    await other.say(Person().name)
+    await other.press(t.C_("button", "My date is different"))
     for bad in ("besok", "17 Agustusan 1990", "17/13/1990", "01/01/2999", "😀😀😀"):
         await other.say(bad)
     shown = "\n".join(out for _, out in chat.transcript + other.transcript)

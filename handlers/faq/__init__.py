@@ -2,8 +2,10 @@
 normalisation, and a rapidfuzz-based matcher that never forces an answer."""
 
 from handlers.faq.knowledge import (
+    ALL_CATEGORIES,
     CATEGORIES,
     DEFAULT_FAQ_PATH,
+    OUT_OF_SCOPE,
     PLACEHOLDERS,
     FaqEntry,
     KnowledgeBase,
@@ -17,8 +19,10 @@ from handlers.faq.matcher import FaqMatch, FaqMatcher, is_question
 from handlers.faq.store import KnowledgeStore
 
 __all__ = [
+    "ALL_CATEGORIES",
     "CATEGORIES",
     "DEFAULT_FAQ_PATH",
+    "OUT_OF_SCOPE",
     "PLACEHOLDERS",
     "FaqEntry",
     "FaqMatch",

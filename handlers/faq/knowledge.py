@@ -39,8 +39,14 @@ SLANG_FILE_NAME = "slang.yaml"
 
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
+#: The categories of the topic menu (/tanya), in menu order.
 CATEGORIES = ("syarat", "dokumen", "jadwal", "honor", "seleksi", "data")
-Category = Literal["syarat", "dokumen", "jadwal", "honor", "seleksi", "data"]
+#: Questions that are not about KPPS recruitment (where to vote, KTP-el, CPNS, other election
+#: bodies, campaigns, results): their answers say politely where to go instead. They are
+#: matched like every entry but are in no menu.
+OUT_OF_SCOPE = "luar"
+ALL_CATEGORIES = (*CATEGORIES, OUT_OF_SCOPE)
+Category = Literal["syarat", "dokumen", "jadwal", "honor", "seleksi", "data", "luar"]
 #: Category names for menus, per locale.
 #: Button labels stay within WhatsApp's 20-character limit for reply buttons.
 LABEL_MAX = 20

@@ -417,6 +417,15 @@ async def _form_data(ctx: Ctx, application: ApplicationInfo) -> FormData:
         sign_place=kabkota.removeprefix("Kota ").removeprefix("Kabupaten "),
         sign_date=ctx.today,
         meterai=ctx.period.meterai,
+        birth_place=details.birth_place or None,
+        ktp_area=details.ktp_area,
+        domicile=details.domicile_address,
+        prior_service=details.prior_service,
+        attachments=tuple(
+            spec.kind
+            for spec in ctx.period.documents
+            if spec.kind != DocKind.SURAT_PENDAFTARAN and required(spec, application)
+        ),
     )
 
 

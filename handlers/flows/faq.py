@@ -89,8 +89,31 @@ async def resumed(ctx: Ctx, reply: Reply) -> Reply:
     return again or reply
 
 
-def idle_answer(ctx: Ctx, text: str) -> Reply | None:
-    """Text typed outside every flow: a question's answer (or suggestions), else None."""
+#: At most this many options in one reply: a WhatsApp list message holds 10 rows.
+MAX_OPTIONS = 10
+
+
+def suggestions(ctx: Ctx, match: FaqMatch, menu: list[Option]) -> Reply:
+    """Text at the menu that is neither a question nor a close match: the closest questions,
+    then the menu (not the long welcome again)."""
+    options = [
+        Option(f"faq:q:{entry.id}", entry.label.get(ctx.t.locale)) for entry, _ in match.candidates
+    ]
+    shown = {option.id for option in options}
+    options += [option for option in menu if option.id not in shown]
+    return Reply(
+        text=ctx.t._(
+            "I am not sure what you mean. Maybe one of these questions? Or choose from the menu:"
+        ),
+        options=options[:MAX_OPTIONS],
+    )
+
+
+def idle_answer(ctx: Ctx, text: str, menu: list[Option] | None = None) -> Reply | None:
+    """Text typed outside every flow: a question's answer (or "not understood" with
+    suggestions); for other text a confident match's answer, else, when ``menu`` is given,
+    the closest questions followed by ``menu``. None when nothing comes close (a greeting, a
+    name, "test")."""
     if ctx.knowledge is None:
         return None
     text = text.strip()[:1000]
@@ -100,6 +123,8 @@ def idle_answer(ctx: Ctx, text: str) -> Reply | None:
     match = matcher.match(text, ctx.t.locale)
     if match.confident and match.entry is not None:
         return answer(ctx, match.entry)
+    if menu is not None and match.candidates:
+        return suggestions(ctx, match, menu)
     return None
 
 

@@ -68,9 +68,15 @@ class HomeFlow(Home):
         return stale(ctx)
 
     async def idle(self, ctx: Ctx) -> Reply:
-        if ctx.incoming.text and (reply := idle_answer(ctx, ctx.incoming.text)) is not None:
+        """Text at the menu: an answer, the closest questions with the menu, or (nothing
+        close: "halo", "test") a short greeting with the menu; never the long welcome again.
+        Someone who has registered gets their status, as from the welcome."""
+        menu = self.menu(ctx)
+        if ctx.incoming.text and (reply := idle_answer(ctx, ctx.incoming.text, menu)) is not None:
             return reply
-        return await self._welcome(ctx, first=False)
+        if await ctx.application() is not None:
+            return await self._status(ctx)
+        return Reply(text=ctx.t._("Hello! Choose what you want to do:"), options=menu)
 
     async def _start(self, ctx: Ctx, payload: str) -> Reply:
         current = ctx.flow
@@ -79,9 +85,9 @@ class HomeFlow(Home):
         if payload:
             await registration.preselect(ctx, payload)
         again = await ctx.resume(ctx.t._("Welcome back! Let's continue where you left."))
-        return again or await self._welcome(ctx, first=True)
+        return again or await self._welcome(ctx)
 
-    async def _welcome(self, ctx: Ctx, *, first: bool) -> Reply:
+    async def _welcome(self, ctx: Ctx) -> Reply:
         if await ctx.application() is not None:
             return await self._status(ctx)
         parts = [
@@ -90,10 +96,10 @@ class HomeFlow(Home):
                 "KPPS (Kelompok Penyelenggara Pemungutan Suara) are the 7 people who run a "
                 "polling station (TPS) on polling day, {polling_day}. They are recruited by the "
                 "PPS of each kelurahan from residents around the TPS.\n\n"
-                "To register I will ask for your NIK, name, date of birth, phone number, "
-                "address, the TPS where you want to serve, your education and work, and 8 "
-                "short statements. It takes about 10 minutes, and you can stop and continue "
-                "later.",
+                "To register I will ask for your NIK (it gives your date of birth), name, place "
+                "of birth, phone number, address, the TPS where you want to serve, your "
+                "education and work, and 9 short statements. It takes about 10 minutes, and "
+                "you can stop and continue later.",
                 period=ctx.period.name,
                 polling_day=ctx.date(ctx.period.polling_day),
             )
@@ -108,8 +114,6 @@ class HomeFlow(Home):
                     kelurahan=names.get(preset, preset),
                 )
             )
-        if not first:
-            parts.insert(0, ctx.t._("Hello! Choose what you want to do:"))
         return Reply(text="\n\n".join(parts), options=self.menu(ctx))
 
     async def _help(self, ctx: Ctx) -> Reply:

@@ -84,7 +84,9 @@ class PrivacyFlow(Flow):
                     date=ctx.date(application.submitted_at.astimezone(ctx.period.zone).date()),
                 )
                 + "\n"
-                + await registration.answers_text(ctx, registration.answers_of(application, nik))
+                + await registration.answers_text(
+                    ctx, registration.answers_of(ctx, application, nik)
+                )
             )
             docs = await ctx.repos.documents.of(application.id)
             names = {spec.kind.value: spec.name for spec in ctx.period.documents}

@@ -70,7 +70,7 @@ IMAGE = "image"
 PDF = "pdf"
 ACCEPT_VALUES = frozenset({IMAGE, PDF})
 
-Required = Literal["always", "former_party_member", "never"]
+Required = Literal["always", "former_party_member", "needs_permission", "never"]
 
 
 class DocKind(StrEnum):
@@ -84,6 +84,7 @@ class DocKind(StrEnum):
     SURAT_PERNYATAAN = "surat_pernyataan"
     SURAT_KESEHATAN = "surat_kesehatan"
     SURAT_PARTAI = "surat_partai"
+    SURAT_IZIN_ATASAN = "surat_izin_atasan"
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class DocumentRule:
             raise ValueError(f"{self.kind}: max_bytes and max_pages must be positive")
         if self.min_width < 0 or self.min_height < 0:
             raise ValueError(f"{self.kind}: minimum sizes cannot be negative")
-        if self.required not in ("always", "former_party_member", "never"):
+        if self.required not in ("always", "former_party_member", "needs_permission", "never"):
             raise ValueError(f"{self.kind}: unknown required value {self.required!r}")
 
 
@@ -120,7 +121,8 @@ _FORMS = frozenset({IMAGE, PDF})
 # Every document carries personal data, so every one is encrypted at rest: the KTP, ijazah and
 # forms hold the NIK, birth date and address; the health letter is data kesehatan and the
 # surat pernyataan covers criminal record (both data pribadi spesifik, UU 27/2022 Pasal 4);
-# the party letter reveals political affiliation; the pas foto is a face photo.
+# the party letter reveals political affiliation, the superior's permission the employer;
+# the pas foto is a face photo.
 DEFAULT_RULES: dict[DocKind, DocumentRule] = {
     DocKind.SURAT_PENDAFTARAN: DocumentRule(DocKind.SURAT_PENDAFTARAN, _FORMS),
     DocKind.RIWAYAT_HIDUP: DocumentRule(DocKind.RIWAYAT_HIDUP, _FORMS),
@@ -133,6 +135,9 @@ DEFAULT_RULES: dict[DocKind, DocumentRule] = {
     DocKind.SURAT_KESEHATAN: DocumentRule(DocKind.SURAT_KESEHATAN, _FORMS),
     DocKind.SURAT_PARTAI: DocumentRule(
         DocKind.SURAT_PARTAI, _FORMS, required="former_party_member"
+    ),
+    DocKind.SURAT_IZIN_ATASAN: DocumentRule(
+        DocKind.SURAT_IZIN_ATASAN, _FORMS, required="needs_permission"
     ),
 }
 

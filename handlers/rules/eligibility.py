@@ -13,10 +13,20 @@ from handlers.period import Period
 from handlers.rules.dates import age_on
 
 # Statements of the surat pernyataan answered "yes" by every KPPS member.
-STATEMENTS = ("loyalty", "campaign", "health", "criminal", "dismissal", "marriage", "skills")
+STATEMENTS = (
+    "citizen",
+    "loyalty",
+    "campaign",
+    "health",
+    "criminal",
+    "dismissal",
+    "marriage",
+    "skills",
+)
 PARTY_ALLOWED = frozenset({"never", "left_5y"})  # never a member, or left 5+ years ago
 PARTY_NEEDS_LETTER = "left_5y"  # the party's letter that the membership ended
-NEEDS_PERMISSION = frozenset({"asn", "pppk", "perangkat_desa"})  # izin atasan
+# ASN, PPPK, perangkat desa and honorer may serve with their superior's permission (izin atasan).
+NEEDS_PERMISSION = frozenset({"asn", "pppk", "perangkat_desa", "honorer"})
 BELOW_SMA = frozenset({"sd", "smp"})
 
 
@@ -66,6 +76,8 @@ def flags(
     party: str | None,
     smartphone: bool | None,
     tps_chosen: bool,
+    birth_date_differs: bool = False,
+    domicile_differs: bool = False,
 ) -> list[str]:
     """Points for the PPS to weigh (never a rejection: officers decide)."""
     result = []
@@ -81,4 +93,8 @@ def flags(
         result.append("no_smartphone")
     if not tps_chosen:
         result.append("tps_to_be_assigned")
+    if birth_date_differs:  # a NIK keeps its date after a correction: check the KTP-el
+        result.append("birth_date_differs_from_nik")
+    if domicile_differs:  # the PPS may ask for proof of domicile
+        result.append("domicile_differs_from_ktp")
     return result

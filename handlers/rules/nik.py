@@ -62,6 +62,13 @@ class Nik:
                 continue
         return found
 
+    def birth_date(self, today: date) -> date | None:
+        """The date of birth the NIK most plausibly encodes: the latest candidate not after
+        ``today`` (``010110`` is 1 January 2010, not 1910), or None if every candidate is in
+        the future."""
+        past = [candidate for candidate in self.birth_date_candidates() if candidate <= today]
+        return max(past) if past else None
+
     def matches_birth_date(self, birth: date) -> bool:
         return (birth.day, birth.month, birth.year % 100) == (
             self.birth_day,

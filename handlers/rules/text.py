@@ -64,6 +64,37 @@ def parse_name(text: str) -> str:
     return name
 
 
+def parse_place(text: str) -> str:
+    """A place of birth: a town or regency name (letters, spaces, . , ' - ( ) /)."""
+    place = bounded(
+        text,
+        2,
+        60,
+        N_("Please type your place of birth (2 to 60 letters), for example Kendari or Muna."),
+    )
+    if any(ch.isdigit() for ch in place) or not any(ch.isalpha() for ch in place):
+        raise InvalidAnswer(
+            N_(
+                "A place of birth is a town or regency name, without digits. Please type it as "
+                "written on your KTP-el, for example Kendari."
+            )
+        )
+    return place
+
+
+def parse_area(text: str) -> str:
+    """The kelurahan/desa and kabupaten/kota of an address, as one line."""
+    return bounded(
+        text,
+        3,
+        120,
+        N_(
+            "Please type the kelurahan/desa and kabupaten/kota in a few words (3 to 120 "
+            "characters), for example: Kelurahan Lalolara, Kota Kendari."
+        ),
+    )
+
+
 def parse_address(text: str) -> str:
     return bounded(
         text,

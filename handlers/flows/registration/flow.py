@@ -230,6 +230,10 @@ class RegistrationFlow(Flow):
             if answer.choice is None and (faq := ctx.answer_question(answer.text)):
                 return await again(ctx, faq)
             return await again(ctx, ctx.error(error))
+        if isinstance(outcome, Goto) and outcome.step is Step.CANCEL:
+            draft.set("return_to", step)
+            ctx.conv.step = Step.CANCEL.value
+            return await next_question(ctx, chosen=chosen)
         if isinstance(outcome, Goto):
             redo(ctx, [outcome.step], keep_pending=True)
             return await next_question(ctx, ctx.t._(outcome.msgid), chosen=chosen)

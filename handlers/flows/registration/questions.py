@@ -25,12 +25,16 @@ NAMESPACE = "reg"
 class Step(StrEnum):
     CONSENT = "consent"
     NIK = "nik"
+    BIRTH_CONFIRM = "birth_confirm"  # the date of birth and sex the NIK encodes: right?
+    BIRTH_DATE = "birth_date"  # asked only when the real date differs from the NIK's
     NAME = "name"
-    BIRTH_DATE = "birth_date"
-    SEX = "sex"
+    BIRTH_PLACE = "birth_place"
     PHONE = "phone"
-    ADDRESS = "address"
+    ADDRESS = "address"  # as on the KTP-el
     RT_RW = "rt_rw"
+    DOMICILE_SAME = "domicile_same"  # living at the KTP-el address?
+    KTP_AREA = "ktp_area"  # only when not: the kelurahan and kab/kota of the KTP-el address
+    DOMICILE_ADDRESS = "domicile_address"  # only when not: where the applicant lives
     KECAMATAN = "kecamatan"
     KELURAHAN = "kelurahan"
     TPS = "tps"
@@ -39,6 +43,7 @@ class Step(StrEnum):
     EMPLOYMENT = "employment"
     PRIOR_SERVICE = "prior_service"
     SMARTPHONE = "smartphone"
+    DECL_CITIZEN = "decl_citizen"
     DECL_LOYALTY = "decl_loyalty"
     DECL_PARTY = "decl_party"
     DECL_CAMPAIGN = "decl_campaign"
@@ -143,7 +148,8 @@ class Block:
 
 @dataclass(frozen=True)
 class Goto:
-    """Go straight to another question (redoing it), with a short note."""
+    """Go straight to another question (redoing it), with a short note; ``Step.CANCEL`` asks
+    whether to stop registering."""
 
     step: Step
     msgid: str
@@ -151,7 +157,21 @@ class Goto:
 
 AskFn = Callable[[Ctx], Awaitable[Reply]]
 TakeFn = Callable[[Ctx, Answer], Awaitable["Taken | Block | Goto"]]
-ShowFn = Callable[[Ctx, Any], Awaitable[str]]
+ShowFn = Callable[[Ctx, Any, dict[str, Any]], Awaitable[str]]  # value, all the answers
+AppliesFn = Callable[[dict[str, Any]], bool]
+
+
+def always(answers: dict[str, Any]) -> bool:
+    return True
+
+
+def answered(step: Step, value: str) -> AppliesFn:
+    """A question asked only when ``step`` was answered ``value``."""
+
+    def applies(answers: dict[str, Any]) -> bool:
+        return answers.get(step.value) == value
+
+    return applies
 
 
 @dataclass(frozen=True)
@@ -164,9 +184,10 @@ class Question:
     show: ShowFn
     invalidates: tuple[Step, ...] = ()
     free: bool = False  # any text can be an answer, so a question is looked for first
+    applies: AppliesFn = always  # asked (and shown, and submitted) only when this holds
 
 
-async def show_text(ctx: Ctx, value: Any) -> str:
+async def show_text(ctx: Ctx, value: Any, a: dict[str, Any]) -> str:
     return str(value)
 
 
@@ -176,6 +197,8 @@ def free_text(
     label: str,
     question: str,
     parse: Callable[[str], Any],
+    *,
+    applies: AppliesFn = always,
 ) -> Question:
     async def ask(ctx: Ctx) -> Reply:
         return Reply(text=ctx.t._(question), expects=Expect.TEXT)
@@ -185,7 +208,7 @@ def free_text(
             raise InvalidAnswer(N_("Please type your answer as text."))
         return Taken(parse(answer.text))
 
-    return Question(step, group, label, ask, take, show_text, free=True)
+    return Question(step, group, label, ask, take, show_text, free=True, applies=applies)
 
 
 def choice(
@@ -197,6 +220,7 @@ def choice(
     *,
     blocks: dict[str, Block] | None = None,
     notes: dict[str, str] | None = None,
+    invalidates: tuple[Step, ...] = (),
 ) -> Question:
     """A question answered by one of fixed options (tapped, or typed: label, number, yes/no).
     With numeric option values a typed number is the answer itself ("5" → "3 or more")."""
@@ -227,11 +251,11 @@ def choice(
         note = (notes or {}).get(value)
         return Taken(value, ((note, {}),) if note else ())
 
-    async def show(ctx: Ctx, value: Any) -> str:
+    async def show(ctx: Ctx, value: Any, a: dict[str, Any]) -> str:
         text = dict(options).get(value)
         return ctx.t.C_("button", text) if text else str(value)
 
-    return Question(step, group, label, ask, take, show)
+    return Question(step, group, label, ask, take, show, invalidates=invalidates)
 
 
 def declaration(step: Step, label: str, statement: str, reason: str, refusal: str) -> Question:

@@ -17,7 +17,7 @@ from handlers.flows.registration.questions import (
     button_id,
     yes_no,
 )
-from handlers.flows.registration.table import BY_STEP, GROUPS, ORDER
+from handlers.flows.registration.table import BY_STEP, GROUPS, applicable
 from handlers.i18n import NC_
 from handlers.messages import Kind, Option, Reply
 from handlers.period import STAGE_NAMES, Stage
@@ -27,7 +27,7 @@ from storage.domain import RegionInfo
 def next_step(ctx: Ctx) -> Step:
     draft = Draft(ctx)
     redo, answers = draft.redo, draft.answers
-    for step in ORDER:
+    for step in applicable(answers):
         if step.value in redo or step.value not in answers:
             return step
     return Step.SUMMARY
@@ -43,7 +43,7 @@ def redo(ctx: Ctx, steps: Sequence[Step], *, keep_pending: bool = False) -> None
 
 def is_complete(ctx: Ctx) -> bool:
     answers = Draft(ctx).answers
-    return all(step.value in answers for step in ORDER)
+    return all(step.value in answers for step in applicable(answers))
 
 
 def draft_answers(ctx: Ctx) -> dict[str, Any]:
@@ -58,7 +58,8 @@ def progress(ctx: Ctx) -> tuple[int, int] | None:
     if ctx.conv.flow != NAME or not ctx.conv.step:
         return None
     answers = Draft(ctx).answers
-    return sum(1 for step in ORDER if step.value in answers), len(ORDER)
+    steps = applicable(answers)
+    return sum(1 for step in steps if step.value in answers), len(steps)
 
 
 def preset(ctx: Ctx) -> str | None:
@@ -128,7 +129,9 @@ async def prompt(ctx: Ctx) -> Reply:
         ctx.conv.step = next_step(ctx).value
         return await prompt(ctx)
     reply = await question.ask(ctx)
-    header = ctx.t._("Question {n} of {total}", n=ORDER.index(question.step) + 1, total=len(ORDER))
+    steps = applicable(Draft(ctx).answers)
+    n = steps.index(question.step) + 1 if question.step in steps else len(steps)
+    header = ctx.t._("Question {n} of {total}", n=n, total=len(steps))
     reply.text = f"{header}\n{reply.text}"
     if question.step.value in Draft(ctx).redo and question.step.value in Draft(ctx).answers:
         keep = Option(button_id(question.step, "keep"), ctx.t.C_("button", "Keep the answer"))
@@ -156,13 +159,19 @@ async def _preset_prompt(ctx: Ctx) -> Reply:
 def _consent_prompt(ctx: Ctx) -> Reply:
     text = ctx.t._(
         "Before we start: your personal data\n\n"
-        "{controller} processes the data you give here (NIK, name, date of birth, address, "
-        "phone number and your statements) only to select KPPS members for {period}, under "
-        "PKPU 8/2022 and UU 27/2022 on Personal Data Protection. Your NIK is stored "
-        "encrypted; only the PPS and KPU officers who select KPPS members see your data.\n\n"
-        "Your data is kept for {months} months after the KPPS term and then deleted. You "
-        "may at any time see your data, have it corrected, have it deleted, or withdraw "
-        "this consent, by contacting {contact}.\n\n"
+        "{controller} processes what you give here only to select KPPS members for {period}, "
+        "under PKPU 8/2022 and UU 27/2022 on Personal Data Protection:\n"
+        "• your NIK, name, place and date of birth, sex, addresses, phone number, education "
+        "and work, and your answers to the statements;\n"
+        "• the documents you send: KTP-el, ijazah, pas foto, the signed forms, and the health "
+        "letter (surat keterangan kesehatan) and the statement about criminal record in the "
+        "surat pernyataan. Health and criminal-record data are specific personal data (data "
+        "pribadi spesifik, UU 27/2022 Pasal 4), kept with extra care.\n\n"
+        "Your NIK and documents are stored encrypted; only the PPS and KPU officers who "
+        "select KPPS members see them. Everything is kept until {months} months after the "
+        "KPPS term (masa kerja) ends, for replacements and audits, and then deleted.\n\n"
+        "Your rights: send /datasaya to see your data, /hapus to delete it and withdraw this "
+        "consent; for a correction or any question, contact {contact}.\n\n"
         "Do you agree to this processing? (consent text version {version})",
         controller=ctx.period.controller,
         period=ctx.period.name,
@@ -193,14 +202,17 @@ def _blocked_prompt(ctx: Ctx) -> Reply:
 async def answers_text(ctx: Ctx, answers: dict[str, Any] | None = None) -> str:
     """Every answer, by group, as the applicant gave it (the NIK masked)."""
     answers = Draft(ctx).answers if answers is None else answers
+    asked = set(applicable(answers))
     lines = []
     for group, steps in GROUPS.items():
         lines.append("")
         lines.append(ctx.t._(GROUP_TITLES[group]))
         for step in steps:
+            if step not in asked:
+                continue
             question = BY_STEP[step.value]
             value = answers.get(step.value, ...)
-            shown = "—" if value is ... else await question.show(ctx, value)
+            shown = "—" if value is ... else await question.show(ctx, value, answers)
             lines.append(f"• {ctx.t._(question.label)}: {shown}")
     return "\n".join(lines)
 

@@ -3,7 +3,6 @@ registration number, then the document checklist."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from handlers.context import Ctx
@@ -17,7 +16,7 @@ from handlers.flows.registration.screens import (
     stage_lines,
     window_text,
 )
-from handlers.flows.registration.table import NIK_TAKEN
+from handlers.flows.registration.table import NIK_TAKEN, nik_birth_date, stated_birth_date
 from handlers.messages import Reply
 from handlers.rules import eligibility as rules
 from handlers.rules.nik import parse_nik
@@ -29,18 +28,17 @@ STATEMENT_STEPS = {f"decl_{key}": key for key in rules.STATEMENTS}
 
 async def inconsistent(ctx: Ctx) -> list[Step]:
     """Answers that cannot be submitted together (each re-checked, whatever happened before):
-    a failed statement, a date of birth or sex that does not match the NIK, an age under the
-    minimum, a kelurahan outside its kecamatan or a TPS outside its kelurahan."""
+    a failed statement, a date of birth that is neither the NIK's nor stated, an age under the
+    minimum (on the stated date), a kelurahan outside its kecamatan or a TPS outside its
+    kelurahan."""
     a = Draft(ctx).answers
     wrong = [Step(step) for step in STATEMENT_STEPS if a.get(step) != "yes"]
     if not rules.party_allowed(a.get(Step.DECL_PARTY.value)):
         wrong.append(Step.DECL_PARTY)
-    nik = parse_nik(a[Step.NIK.value])
-    birth = date.fromisoformat(a[Step.BIRTH_DATE.value])
-    if not nik.matches_birth_date(birth) or rules.age_check(birth, ctx.period).too_young:
-        wrong.append(Step.BIRTH_DATE)
-    if a.get(Step.SEX.value) != nik.sex.value:
-        wrong.append(Step.SEX)
+    birth = stated_birth_date(ctx, a)
+    if birth is None or rules.age_check(birth, ctx.period).too_young:
+        differs = a.get(Step.BIRTH_CONFIRM.value) == "differs"
+        wrong.append(Step.BIRTH_DATE if differs else Step.BIRTH_CONFIRM)
     kelurahan = await ctx.repos.wilayah.region(a[Step.KELURAHAN.value])
     if kelurahan is None or kelurahan.parent_code != a[Step.KECAMATAN.value]:
         wrong.append(Step.KELURAHAN)
@@ -57,10 +55,14 @@ def details_of(ctx: Ctx) -> ApplicantDetails:
     draft = Draft(ctx)
     a = draft.answers
     consent = draft.get("consent")
+    birth = stated_birth_date(ctx, a)
+    assert birth is not None  # checked by inconsistent()
+    elsewhere = a.get(Step.DOMICILE_SAME.value) == "no"
     return ApplicantDetails(
         name=a[Step.NAME.value],
-        birth_date=date.fromisoformat(a[Step.BIRTH_DATE.value]),
-        sex=a[Step.SEX.value],
+        birth_date=birth,
+        sex=parse_nik(a[Step.NIK.value]).sex.value,
+        birth_place=a[Step.BIRTH_PLACE.value],
         phone=a[Step.PHONE.value],
         address=a[Step.ADDRESS.value],
         rt_rw=a[Step.RT_RW.value],
@@ -72,6 +74,8 @@ def details_of(ctx: Ctx) -> ApplicantDetails:
         smartphone=a[Step.SMARTPHONE.value] == "yes",
         party=a[Step.DECL_PARTY.value],
         statements={key: a.get(step) == "yes" for step, key in STATEMENT_STEPS.items()},
+        ktp_area=a[Step.KTP_AREA.value] if elsewhere else None,
+        domicile_address=a[Step.DOMICILE_ADDRESS.value] if elsewhere else None,
         locale=ctx.t.locale,
         consent=Consent(
             version=consent["version"],
@@ -84,17 +88,22 @@ def details_of(ctx: Ctx) -> ApplicantDetails:
     )
 
 
-def answers_of(application: ApplicationInfo, nik: str) -> dict[str, Any]:
+def answers_of(ctx: Ctx, application: ApplicationInfo, nik: str) -> dict[str, Any]:
     """An application as registration answers, to show it as the applicant gave it."""
     d = application.details
+    as_in_nik = nik_birth_date(ctx, parse_nik(nik)) == d.birth_date
     answers: dict[str, Any] = {
         Step.NIK.value: nik,
-        Step.NAME.value: d.name,
+        Step.BIRTH_CONFIRM.value: "yes" if as_in_nik else "differs",
         Step.BIRTH_DATE.value: d.birth_date.isoformat(),
-        Step.SEX.value: d.sex,
+        Step.NAME.value: d.name,
+        Step.BIRTH_PLACE.value: d.birth_place or "—",
         Step.PHONE.value: d.phone,
         Step.ADDRESS.value: d.address,
         Step.RT_RW.value: d.rt_rw,
+        Step.DOMICILE_SAME.value: "no" if d.domicile_address else "yes",
+        Step.KTP_AREA.value: d.ktp_area or "",
+        Step.DOMICILE_ADDRESS.value: d.domicile_address or "",
         Step.KECAMATAN.value: d.kecamatan_code,
         Step.KELURAHAN.value: application.kelurahan_code,
         Step.TPS.value: application.tps_id,
@@ -146,6 +155,8 @@ async def submit(ctx: Ctx, chosen: str | None) -> Reply:
                 party=details.party,
                 smartphone=details.smartphone,
                 tps_chosen=answers.get(Step.TPS.value) is not None,
+                birth_date_differs=not parse_nik(nik).matches_birth_date(details.birth_date),
+                domicile_differs=details.domicile_address is not None,
             ),
             person_id=await ctx.person_id(),
             channel=ctx.actor.channel,

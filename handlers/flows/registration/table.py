@@ -21,12 +21,12 @@ from handlers.flows.registration.questions import (
     Question,
     Step,
     Taken,
+    answered,
     button_id,
     choice,
     declaration,
     free_text,
     show_text,
-    yes_no,
 )
 from handlers.i18n import N_, NC_
 from handlers.messages import Expect, Kind, Option, Reply
@@ -35,7 +35,14 @@ from handlers.rules.dates import parse_date
 from handlers.rules.nik import Nik, Sex, parse_nik
 from handlers.rules.phone import parse_phone
 from handlers.rules.places import fuzzy, tps_number
-from handlers.rules.text import parse_address, parse_name, parse_occupation, parse_rt_rw
+from handlers.rules.text import (
+    parse_address,
+    parse_area,
+    parse_name,
+    parse_occupation,
+    parse_place,
+    parse_rt_rw,
+)
 from storage.domain import RegionInfo
 
 NIK_TAKEN = N_(
@@ -97,7 +104,7 @@ async def _nik_region_plausible(ctx: Ctx, nik: Nik) -> bool:
     return True
 
 
-async def _show_nik(ctx: Ctx, value: Any) -> str:
+async def _show_nik(ctx: Ctx, value: Any, a: dict[str, Any]) -> str:
     text = str(value)
     return f"{text[:4]}********{text[-4:]}"
 
@@ -106,11 +113,127 @@ def _nik(ctx: Ctx) -> Nik:
     return parse_nik(answers(ctx)[Step.NIK.value])
 
 
+def nik_birth_date(ctx: Ctx, nik: Nik) -> date:
+    """The date of birth the NIK encodes (the plausible century; a NIK whose every reading
+    lies in the future reads as the earliest, which the age rule then refuses)."""
+    return nik.birth_date(ctx.today) or min(nik.birth_date_candidates())
+
+
+def stated_birth_date(ctx: Ctx, a: dict[str, Any]) -> date | None:
+    """The applicant's date of birth: the NIK's, or the one typed when it differs."""
+    confirm = a.get(Step.BIRTH_CONFIRM.value)
+    if confirm == "yes" and Step.NIK.value in a:
+        return nik_birth_date(ctx, parse_nik(a[Step.NIK.value]))
+    if confirm == "differs" and Step.BIRTH_DATE.value in a:
+        return date.fromisoformat(a[Step.BIRTH_DATE.value])
+    return None
+
+
+SEX_LABELS = {Sex.MALE.value: N_("male"), Sex.FEMALE.value: N_("female")}
+TOO_YOUNG = N_(
+    "On polling day ({polling_day}) you will be {age} years old. A KPPS member must be at "
+    "least {minimum} years old on polling day (PKPU 8/2022), so we cannot accept this "
+    "registration."
+)
+
+
+def _too_young(ctx: Ctx, age: rules.Age) -> dict[str, Any]:
+    return {
+        "polling_day": ctx.date(ctx.period.polling_day),
+        "age": age.years,
+        "minimum": ctx.period.age_min,
+    }
+
+
+def _older_note(ctx: Ctx, age: rules.Age) -> tuple[tuple[str, dict[str, Any]], ...]:
+    if not age.over_preferred:
+        return ()
+    return (
+        (
+            N_(
+                "Note: you will be {age} on polling day. The KPU prefers KPPS members of "
+                "at most {maximum}, so the PPS will weigh this, but you can register."
+            ),
+            {"age": age.years, "maximum": ctx.period.age_preferred_max},
+        ),
+    )
+
+
+async def _ask_birth_confirm(ctx: Ctx) -> Reply:
+    nik = _nik(ctx)
+    birth = nik_birth_date(ctx, nik)
+    age = rules.age_check(birth, ctx.period)
+    fix = Option(button_id(Step.BIRTH_CONFIRM, "fix_nik"), ctx.t.C_("button", "Fix my NIK"))
+    differs = Option(
+        button_id(Step.BIRTH_CONFIRM, "differs"), ctx.t.C_("button", "My date is different")
+    )
+    if age.too_young:
+        text = "\n\n".join(
+            [
+                ctx.t._("According to your NIK you were born on {date}.", date=ctx.date(birth)),
+                ctx.t._(TOO_YOUNG, **_too_young(ctx, age)),
+                ctx.t._(
+                    "If the NIK was mistyped, please correct it. If your real date of birth "
+                    "differs from the one in your NIK (a NIK does not change when a date of "
+                    "birth is corrected), choose \u201cMy date is different\u201d."
+                ),
+            ]
+        )
+        stop = Option(button_id(Step.BIRTH_CONFIRM, "stop"), ctx.t.C_("button", "Stop registering"))
+        return Reply(text=text, options=[fix, differs, stop])
+    text = ctx.t._(
+        "According to your NIK you were born on {date} and are {sex}. Is that right?\n\n"
+        "If the sex is wrong, the NIK was probably mistyped: choose \u201cFix my NIK\u201d.",
+        date=ctx.date(birth),
+        sex=ctx.t._(SEX_LABELS[nik.sex.value]),
+    )
+    yes = Option(
+        button_id(Step.BIRTH_CONFIRM, "yes"), ctx.t.C_("button", "Yes, that's right"), means="yes"
+    )
+    return Reply(text=text, options=[yes, differs, fix])
+
+
+async def _take_birth_confirm(ctx: Ctx, answer: Answer) -> Taken | Block | Goto:
+    nik = _nik(ctx)
+    age = rules.age_check(nik_birth_date(ctx, nik), ctx.period)
+    if answer.choice == "fix_nik":
+        return Goto(Step.NIK, N_("Let's correct your NIK first."))
+    if answer.choice == "stop":
+        return Goto(Step.CANCEL, "")
+    if answer.choice == "differs":
+        return Taken("differs")
+    if answer.choice == "yes" and not age.too_young:
+        return Taken("yes", _older_note(ctx, age))
+    if age.too_young:
+        raise InvalidAnswer(TOO_YOUNG, **_too_young(ctx, age))
+    raise InvalidAnswer(
+        N_(
+            "Please choose one of the buttons below: is your date of birth different from "
+            "the NIK, or was the NIK mistyped?"
+        )
+    )
+
+
+async def _show_birth_confirm(ctx: Ctx, value: Any, a: dict[str, Any]) -> str:
+    nik = parse_nik(a[Step.NIK.value])
+    sex = ctx.t._(SEX_LABELS[nik.sex.value])
+    if value == "differs":
+        return ctx.t._(
+            "{sex}; the NIK says born {date}, which is not the real date",
+            sex=sex,
+            date=ctx.date(nik_birth_date(ctx, nik)),
+        )
+    return ctx.t._(
+        "{date}, {sex} (as in the NIK)", date=ctx.date(nik_birth_date(ctx, nik)), sex=sex
+    )
+
+
 async def _ask_birth_date(ctx: Ctx) -> Reply:
     return Reply(
         text=ctx.t._(
-            "What is your date of birth, as on your KTP-el? For example 17-08-1990 or "
-            "17 Agustus 1990."
+            "What is your real date of birth, as on your KTP-el or birth certificate? For "
+            "example 17-08-1990 or 17 Agustus 1990. A NIK keeps the date it was issued with, "
+            "so this is not a reason to refuse; the PPS will see both dates."
         ),
         options=[Option(button_id(Step.BIRTH_DATE, "fix_nik"), ctx.t.C_("button", "Fix my NIK"))],
         expects=Expect.TEXT,
@@ -121,17 +244,6 @@ async def _take_birth_date(ctx: Ctx, answer: Answer) -> Taken | Block | Goto:
     if answer.choice == "fix_nik":
         return Goto(Step.NIK, N_("Let's correct your NIK first."))
     birth = parse_date(answer.text, today=ctx.today)
-    nik = _nik(ctx)
-    if not nik.matches_birth_date(birth):
-        raise InvalidAnswer(
-            N_(
-                "The date {date} does not match your NIK, whose digits 7-12 say {nik_date} "
-                "(DDMMYY; for women the day is increased by 40). Please check the date, or "
-                "press \u201cFix my NIK\u201d if the NIK was mistyped."
-            ),
-            date=ctx.date(birth),
-            nik_date=nik.value[6:12],
-        )
     age = rules.age_check(birth, ctx.period)
     if age.too_young:
         return Block(
@@ -141,59 +253,25 @@ async def _take_birth_date(ctx: Ctx, answer: Answer) -> Taken | Block | Goto:
                 "cannot accept this registration. If the NIK or date was mistyped, you can "
                 "correct it."
             ),
-            {
-                "polling_day": ctx.date(ctx.period.polling_day),
-                "age": age.years,
-                "minimum": ctx.period.age_min,
-            },
-            fix=Step.NIK,
+            _too_young(ctx, age),
+            fix=Step.BIRTH_DATE,
         )
-    notes: tuple[tuple[str, dict[str, Any]], ...] = ()
-    if age.over_preferred:
-        notes = (
+    notes = _older_note(ctx, age)
+    if not _nik(ctx).matches_birth_date(birth):
+        notes += (
             (
                 N_(
-                    "Note: you will be {age} on polling day. The KPU prefers KPPS members of "
-                    "at most {maximum}, so the PPS will weigh this, but you can register."
+                    "Noted: your date of birth differs from the one in your NIK. The PPS will "
+                    "check it against your KTP-el."
                 ),
-                {"age": age.years, "maximum": ctx.period.age_preferred_max},
+                {},
             ),
         )
     return Taken(birth.isoformat(), notes)
 
 
-async def _show_date(ctx: Ctx, value: Any) -> str:
+async def _show_date(ctx: Ctx, value: Any, a: dict[str, Any]) -> str:
     return ctx.date(date.fromisoformat(value))
-
-
-SEX_LABELS = {Sex.MALE.value: N_("Male"), Sex.FEMALE.value: N_("Female")}
-
-
-async def _ask_sex(ctx: Ctx) -> Reply:
-    sex = ctx.t._(SEX_LABELS[_nik(ctx).sex.value])
-    return Reply(
-        text=ctx.t._("According to your NIK, your sex is: {sex}. Is that right?", sex=sex),
-        options=yes_no(Step.SEX, NC_("button", "Yes, that's right"), NC_("button", "No"), ctx),
-    )
-
-
-async def _take_sex(ctx: Ctx, answer: Answer) -> Taken | Block:
-    if answer.choice == "yes":
-        return Taken(_nik(ctx).sex.value)
-    if answer.choice == "no":
-        return Block(
-            N_(
-                "Your sex is written in your NIK: for women, 40 is added to the day of birth "
-                "(digits 7-8). If the sex shown is wrong, the NIK was probably mistyped. "
-                "Please check it."
-            ),
-            fix=Step.NIK,
-        )
-    raise InvalidAnswer(N_("Please choose one of the buttons below."))
-
-
-async def _show_sex(ctx: Ctx, value: Any) -> str:
-    return ctx.t._(SEX_LABELS[value])
 
 
 PERSONAL: list[Question] = [
@@ -204,7 +282,25 @@ PERSONAL: list[Question] = [
         _ask_nik,
         _take_nik,
         _show_nik,
-        invalidates=(Step.BIRTH_DATE, Step.SEX),
+        invalidates=(Step.BIRTH_CONFIRM, Step.BIRTH_DATE),
+    ),
+    Question(
+        Step.BIRTH_CONFIRM,
+        Group.PERSONAL,
+        N_("Date of birth and sex"),
+        _ask_birth_confirm,
+        _take_birth_confirm,
+        _show_birth_confirm,
+        invalidates=(Step.BIRTH_DATE,),
+    ),
+    Question(
+        Step.BIRTH_DATE,
+        Group.PERSONAL,
+        N_("Real date of birth"),
+        _ask_birth_date,
+        _take_birth_date,
+        _show_date,
+        applies=answered(Step.BIRTH_CONFIRM, "differs"),
     ),
     free_text(
         Step.NAME,
@@ -213,15 +309,13 @@ PERSONAL: list[Question] = [
         N_("What is your full name, exactly as written on your KTP-el?"),
         parse_name,
     ),
-    Question(
-        Step.BIRTH_DATE,
+    free_text(
+        Step.BIRTH_PLACE,
         Group.PERSONAL,
-        N_("Date of birth"),
-        _ask_birth_date,
-        _take_birth_date,
-        _show_date,
+        N_("Place of birth"),
+        N_("Where were you born (tempat lahir), as written on your KTP-el? For example: Kendari."),
+        parse_place,
     ),
-    Question(Step.SEX, Group.PERSONAL, N_("Sex"), _ask_sex, _take_sex, _show_sex),
 ]
 
 
@@ -254,16 +348,55 @@ CONTACT: list[Question] = [
     free_text(
         Step.ADDRESS,
         Group.CONTACT,
-        N_("Address"),
-        N_("What is your street address (jalan, house number)? RT/RW comes next."),
+        N_("Address on the KTP-el"),
+        N_("What is the street address on your KTP-el (jalan, house number)? RT/RW comes next."),
         parse_address,
     ),
     free_text(
         Step.RT_RW,
         Group.CONTACT,
         N_("RT/RW"),
-        N_("What are your RT and RW? For example 003/002."),
+        N_("What are the RT and RW on your KTP-el? For example 003/002."),
         parse_rt_rw,
+    ),
+    choice(
+        Step.DOMICILE_SAME,
+        Group.CONTACT,
+        N_("Living at that address"),
+        N_(
+            "Do you live at this address now? KPPS members are recruited from the residents "
+            "around the TPS, so the PPS needs to know where you actually live."
+        ),
+        [("yes", NC_("button", "Yes, I live there")), ("no", NC_("button", "No, elsewhere"))],
+        notes={
+            "no": N_(
+                "Note: the PPS may ask for proof that you live where you say, for example a "
+                "surat keterangan domisili from your kelurahan."
+            )
+        },
+        invalidates=(Step.KTP_AREA, Step.DOMICILE_ADDRESS),
+    ),
+    free_text(
+        Step.KTP_AREA,
+        Group.CONTACT,
+        N_("Kelurahan and kab/kota on the KTP-el"),
+        N_(
+            "In which kelurahan/desa and kabupaten/kota is the address on your KTP-el? For "
+            "example: Kelurahan Lalolara, Kota Kendari."
+        ),
+        parse_area,
+        applies=answered(Step.DOMICILE_SAME, "no"),
+    ),
+    free_text(
+        Step.DOMICILE_ADDRESS,
+        Group.CONTACT,
+        N_("Where you live"),
+        N_(
+            "Where do you live now? Please type the street, house number and RT/RW; the "
+            "kecamatan and kelurahan come next."
+        ),
+        parse_address,
+        applies=answered(Step.DOMICILE_SAME, "no"),
     ),
 ]
 
@@ -357,7 +490,7 @@ async def _take_kelurahan(ctx: Ctx, answer: Answer) -> Taken | Block:
     )
 
 
-async def _show_region(ctx: Ctx, value: Any) -> str:
+async def _show_region(ctx: Ctx, value: Any, a: dict[str, Any]) -> str:
     region = await ctx.repos.wilayah.region(value)
     return region.name if region else str(value)
 
@@ -404,7 +537,7 @@ async def _take_tps(ctx: Ctx, answer: Answer) -> Taken | Block:
     raise InvalidAnswer(N_("Please choose a TPS below or type its number, for example 5."))
 
 
-async def _show_tps(ctx: Ctx, value: Any) -> str:
+async def _show_tps(ctx: Ctx, value: Any, a: dict[str, Any]) -> str:
     if value is None:
         return ctx.t._("to be decided by the PPS")
     tps = await ctx.repos.wilayah.tps(int(value))
@@ -451,6 +584,7 @@ EMPLOYMENT = [
     ("asn", NC_("button", "ASN (PNS)")),
     ("pppk", NC_("button", "PPPK")),
     ("perangkat_desa", NC_("button", "Village official")),
+    ("honorer", NC_("button", "Honorer")),
 ]
 
 PRIOR_SERVICE = [
@@ -486,16 +620,18 @@ BACKGROUND: list[Question] = [
     choice(
         Step.EMPLOYMENT,
         Group.BACKGROUND,
-        N_("ASN/PPPK/village official"),
+        N_("ASN/PPPK/village official/honorer"),
         N_(
-            "Are you an ASN (PNS), PPPK or village official (perangkat desa)? They may "
-            "serve, but need permission from their superior (izin atasan)."
+            "Are you an ASN (PNS), PPPK, village official (perangkat desa) or honorer? They "
+            "may serve, but need a letter of permission from their superior (surat izin "
+            "atasan)."
         ),
         EMPLOYMENT,
         notes={
             value: N_(
-                "Note: you will need a letter of permission from your superior (izin "
-                "atasan). Please prepare it; the PPS will ask for it."
+                "Note: you will need a letter of permission from your superior (surat izin "
+                "atasan). It is on your document list: without it your documents are not "
+                "complete."
             )
             for value in rules.NEEDS_PERMISSION
         },
@@ -524,12 +660,25 @@ BACKGROUND: list[Question] = [
 
 DECLARATIONS: list[Question] = [
     declaration(
+        Step.DECL_CITIZEN,
+        N_("Indonesian citizen (WNI)"),
+        N_("Statement 1: I am an Indonesian citizen (Warga Negara Indonesia, WNI)."),
+        N_(
+            "Why we ask: only Indonesian citizens can be KPPS members (PKPU 8/2022 Pasal 35); "
+            "your KTP-el is the proof."
+        ),
+        N_(
+            "Only Indonesian citizens (WNI) can serve as KPPS members, so we cannot accept the "
+            "registration. If you chose this by mistake, you can correct it."
+        ),
+    ),
+    declaration(
         Step.DECL_LOYALTY,
         N_("Loyal to Pancasila; integrity"),
         N_(
-            "Statement 1: I am loyal to Pancasila, the 1945 Constitution, the NKRI, Bhinneka "
-            "Tunggal Ika and the ideals of the Proclamation, and I have integrity and am "
-            "honest and fair."
+            "Statement 2: I am loyal to Pancasila, the 1945 Constitution, the NKRI, Bhinneka "
+            "Tunggal Ika and the ideals of the Proclamation of 17 August 1945, and I have "
+            "integrity and a strong personality and am honest and fair."
         ),
         N_("Why we ask: these are requirements for every KPPS member (PKPU 8/2022 Pasal 35)."),
         N_(
@@ -543,7 +692,7 @@ DECLARATIONS: list[Question] = [
         Group.DECLARATIONS,
         N_("Political party membership"),
         N_(
-            "Statement 2: Are you, or have you been, a member of a political party?\n\n"
+            "Statement 3: Are you, or have you been, a member of a political party?\n\n"
             "Why we ask: KPPS members must not be party members, or must have left the party "
             "at least 5 years ago (PKPU 8/2022 Pasal 35)."
         ),
@@ -573,9 +722,9 @@ DECLARATIONS: list[Question] = [
         Step.DECL_CAMPAIGN,
         N_("Not a campaign team or witness"),
         N_(
-            "Statement 3: In the last 5 years I have not been on a campaign team (tim "
-            "kampanye, tim pemenangan or tim sukses) or a witness (saksi) of an election "
-            "participant."
+            "Statement 4: In the last 5 years I have not been on a campaign team or winning "
+            "team (tim kampanye, tim pemenangan) or a witness (saksi) of a participant in the "
+            "Pemilu or Pemilihan."
         ),
         N_("Why we ask: KPPS members must be independent of every candidate and party."),
         N_(
@@ -586,10 +735,10 @@ DECLARATIONS: list[Question] = [
     ),
     declaration(
         Step.DECL_HEALTH,
-        N_("Healthy, free of narcotics"),
+        N_("No comorbidity; no narcotics"),
         N_(
-            "Statement 4: I am physically and mentally healthy, have no comorbidity that "
-            "stops me from the work, and do not abuse narcotics."
+            "Statement 5: I have no comorbidity (penyakit penyerta), I am mentally healthy "
+            "(sehat rohani), and I am free of narcotics abuse."
         ),
         N_(
             "Why we ask: KPPS work on polling day is long and tiring; you will also need a "
@@ -605,7 +754,7 @@ DECLARATIONS: list[Question] = [
         Step.DECL_CRIMINAL,
         N_("No prison sentence of 5+ years"),
         N_(
-            "Statement 5: I have never been sentenced by a final court decision to prison for "
+            "Statement 6: I have never been sentenced by a final court decision to prison for "
             "a crime punishable by 5 years or more."
         ),
         N_("Why we ask: this is a requirement of PKPU 8/2022 Pasal 35."),
@@ -618,8 +767,8 @@ DECLARATIONS: list[Question] = [
         Step.DECL_DISMISSAL,
         N_("Never dismissed by KPU/DKPP"),
         N_(
-            "Statement 6: I have never been permanently dismissed (pemberhentian tetap) by a "
-            "KPU or by the DKPP."
+            "Statement 7: I have never been given a permanent dismissal (pemberhentian tetap) "
+            "by a KPU Kabupaten/Kota or by the DKPP."
         ),
         N_("Why we ask: people dismissed for an ethics violation cannot serve again."),
         N_(
@@ -631,7 +780,7 @@ DECLARATIONS: list[Question] = [
         Step.DECL_MARRIAGE,
         N_("Not married to an election official"),
         N_(
-            "Statement 7: I am not married to another election official (for example a "
+            "Statement 8: I am not married to another election official (for example a "
             "member of the PPS, PPK or KPU)."
         ),
         N_("Why we ask: it keeps election bodies independent of each other."),
@@ -644,7 +793,7 @@ DECLARATIONS: list[Question] = [
         Step.DECL_SKILLS,
         N_("Can read, write, count; use IT"),
         N_(
-            "Statement 8: I can read, write and count, and I can operate information "
+            "Statement 9: I can read, write and count, and I can operate information "
             "technology devices."
         ),
         N_("Why we ask: KPPS members fill in forms and report results through Sirekap."),
@@ -660,6 +809,14 @@ DECLARATIONS: list[Question] = [
 
 QUESTIONS: list[Question] = [*PERSONAL, *CONTACT, *PLACE, *BACKGROUND, *DECLARATIONS]
 ORDER: list[Step] = [q.step for q in QUESTIONS]
+
+
+def applicable(a: dict[str, Any]) -> list[Step]:
+    """The questions this applicant is asked, in order (a conditional one only when its
+    condition holds for the answers so far)."""
+    return [q.step for q in QUESTIONS if q.applies(a)]
+
+
 BY_STEP: dict[str, Question] = {q.step.value: q for q in QUESTIONS}
 GROUPS: dict[Group, list[Step]] = {
     group: [q.step for q in QUESTIONS if q.group is group] for group in Group

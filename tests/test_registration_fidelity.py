@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.app import App
 from handlers.forms import SURAT_PERNYATAAN_ITEMS
 from handlers.i18n import Translator
+from handlers.messages import Incoming, Kind
 from handlers.period import Stage
 from storage.models import Application
 from storage.repositories import Repos
@@ -93,6 +94,9 @@ async def test_a_nik_under_the_minimum_age_is_explained_at_the_nik_step(
     )
     assert expected in out
     assert t.C_("button", "Yes, that's right") not in out
+    forged = Incoming("console", chat.chat_id, Kind.BUTTON, button_id="reg:birth_confirm:yes")
+    reply = await app.engine.handle(forged)  # a "yes" the prompt never offered
+    assert reply is not None and expected in reply.text and q(t, 2) in reply.text
     out = await chat.press(t.C_("button", "Stop registering"))
     assert t.C_("button", "Yes, delete it") in out
 
@@ -233,11 +237,8 @@ async def test_the_chat_statements_match_the_signed_surat_pernyataan(
 ) -> None:
     chat = ConsoleChat(app)
     await fill_registration(chat, Person(), submit=False)
-    said = " ".join(" ".join(out.split()) for _, out in chat.transcript).casefold()
-    for number, item in enumerate(SURAT_PERNYATAAN_ITEMS, start=1):
-        if number == 3:  # the party item is asked as a question with three answers
-            continue
-        assert _clause(item).casefold() in said, (number, _clause(item))
+    said = " ".join(out for _, out in chat.transcript)
+    assert statements_signed(said) == []
     assert "menghalangi" not in said
 
 
@@ -254,12 +255,8 @@ async def test_not_a_citizen_is_refused_with_the_reason(app: App, t: Translator)
 # -- 6. consent --------------------------------------------------------------------------------
 
 
-async def test_consent_names_documents_special_data_retention_and_rights(
-    app: App, t: Translator
-) -> None:
-    chat = ConsoleChat(app)
-    out = await chat.say("/daftar")
-    for fragment in (
+def consent_fragments(app: App) -> list[str]:
+    return [
         "KTP-el",
         "ijazah",
         "surat keterangan kesehatan",
@@ -269,7 +266,26 @@ async def test_consent_names_documents_special_data_retention_and_rights(
         "/datasaya",
         "/hapus",
         app.period.consent_version,
-    ):
+    ]
+
+
+def statements_signed(said: str) -> list[str]:
+    """The clauses of the signed surat pernyataan missing from what the chat said."""
+    said = " ".join(said.split()).casefold()
+    return [
+        _clause(item)
+        for number, item in enumerate(SURAT_PERNYATAAN_ITEMS, start=1)
+        if number != 3  # the party item is asked as a question with three answers
+        and _clause(item).casefold() not in said
+    ]
+
+
+async def test_consent_names_documents_special_data_retention_and_rights(
+    app: App, t: Translator
+) -> None:
+    chat = ConsoleChat(app)
+    out = await chat.say("/daftar")
+    for fragment in consent_fragments(app):
         assert fragment in out, fragment
 
 
@@ -304,12 +320,16 @@ async def test_fidelity_over_telegram(app: App, t: Translator) -> None:
     )
     async with running_bot(app) as (fake, _):
         chat = TelegramChat(fake, app)
-        out = await at_birth_confirmation(chat, t, person)
+        out = await chat.say("/daftar")
+        assert all(fragment in out for fragment in consent_fragments(app))
+        await chat.press(t.C_("button", "I agree"))
+        out = await chat.say(person.nik)
         assert "17 Agustus 1990" in out and t._("male") in out
         await chat.say("/batal")
         await chat.press(t.C_("button", "Yes, delete it"))
         out = await fill_registration(chat, person)
         assert "KPPS-7471-000001" in out
+        assert statements_signed(" ".join(m.text for m in fake.messages(chat.chat_id))) == []
         permission = next(s for s in app.period.documents if s.kind == "surat_izin_atasan")
         assert permission.name in out
         await chat.press(t.C_("button", "Get the forms"))

@@ -207,3 +207,44 @@ class StatusChange:
     from_status: str | None
     to_status: str
     reason: str | None
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"  # waiting for its not-before time and a sender
+    SENDING = "sending"  # claimed by a sender under a lease; retried when the lease expires
+    SENT = "sent"  # the platform confirmed it (its message id is kept)
+    FAILED = "failed"  # gave up: a permanent error, or too many attempts (the reason is kept)
+    UNREACHABLE = "unreachable"  # the person blocked the bot or left the platform
+    CANCELLED = "cancelled"  # no longer to be sent (opt-out, a replaced schedule)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """What to send, language-neutral: a message key and its parameters (rendered in the
+    recipient's language when sent), and options as (id, label key) pairs."""
+
+    msgid: str
+    params: dict[str, Any] = field(default_factory=dict)
+    options: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"msgid": self.msgid, "params": self.params, "options": list(self.options)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OutgoingMessage:
+        options = tuple((str(a), str(b)) for a, b in data.get("options", []))
+        return cls(str(data["msgid"]), dict(data.get("params", {})), options)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A claimed outbox row, for the sender."""
+
+    id: int
+    person_id: int
+    channel: str
+    kind: str
+    priority: int
+    message: OutgoingMessage
+    attempts: int
+    lease_owner: str

@@ -250,3 +250,42 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class OutboxMessage(Base):
+    """A message the bot sends on its own (a result, a correction request, a reminder, a
+    broadcast), written in the same transaction as the change that causes it and sent later
+    by the one sender of the bot. The recipient is a person; the chat is looked up when
+    sending. ``payload_enc`` (a message key and its parameters, rendered in the recipient's
+    language when sent) is encrypted: parameters may name the person or their TPS."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
+    priority: Mapped[int] = mapped_column(Integer, default=5)  # lower is sooner
+    payload_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before"),)
+
+
+class SenderLease(Base):
+    """Who sends for one bot (channel and token fingerprint), until when: one sender per bot."""
+
+    __tablename__ = "sender_leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column()

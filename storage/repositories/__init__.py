@@ -16,6 +16,7 @@ from storage.repositories.counters import Counters
 from storage.repositories.deliveries import Deliveries
 from storage.repositories.documents import Documents
 from storage.repositories.meta import MetaRepo
+from storage.repositories.outbox import Outbox, SenderLeases
 from storage.repositories.people import Consents, People
 from storage.repositories.wilayah import Wilayah
 
@@ -29,8 +30,10 @@ __all__ = [
     "Documents",
     "DuplicateNik",
     "MetaRepo",
+    "Outbox",
     "People",
     "Repos",
+    "SenderLeases",
     "Wilayah",
 ]
 
@@ -49,3 +52,5 @@ class Repos:
         self.wilayah = Wilayah(session, edition)
         self.meta = MetaRepo(session)
         self.counters = Counters(session)
+        self.outbox = Outbox(session, crypto)
+        self.sender_leases = SenderLeases(session)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.crypto import Crypto
 from storage.db import Session
 from storage.domain import Actor, Role
-from storage.models import Application, Consent, Identity, Person, utcnow
+from storage.models import Application, Consent, Identity, OutboxMessage, Person, utcnow
 from storage.repositories.base import ConcurrencyConflict
 
 
@@ -79,12 +79,28 @@ class People:
         row = await self.session.get(Identity, identity_id)
         return self.crypto.decrypt(row.external_enc).decode() if row else None
 
+    async def address(self, person_id: int, channel: str) -> str | None:
+        """The person's id on ``channel`` in clear, to send to them (the newest identity)."""
+        row = (
+            await self.session.execute(
+                select(Identity.external_enc)
+                .where(Identity.person_id == person_id, Identity.channel == channel)
+                .order_by(Identity.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return self.crypto.decrypt(row[0]).decode() if row else None
+
     async def delete(self, person_id: int) -> None:
-        """Forget a person: identities (and so conversations), consents and the person."""
+        """Forget a person: identities (and so conversations), consents, queued messages and
+        the person."""
         await self.session.execute(
             update(Application).where(Application.person_id == person_id).values(person_id=None)
         )
         await self.session.execute(delete(Consent).where(Consent.person_id == person_id))
+        await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.person_id == person_id)
+        )
         await self.session.execute(delete(Identity).where(Identity.person_id == person_id))
         await self.session.execute(delete(Person).where(Person.id == person_id))
 

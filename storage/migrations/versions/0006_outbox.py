@@ -1,0 +1,63 @@
+"""outbox and sender leases
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-03
+
+Messages the bot sends on its own are written to ``outbox`` in the transaction of the change
+that causes them and sent by one sender per bot, which holds a row of ``sender_leases``.
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+from storage.models import UTCDateTime
+
+
+revision: str = '0006'
+down_revision: Union[str, Sequence[str], None] = '0005'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'outbox',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('person_id', sa.Integer(), nullable=False),
+        sa.Column('channel', sa.String(length=16), nullable=False),
+        sa.Column('kind', sa.String(length=24), nullable=False),
+        sa.Column('priority', sa.Integer(), nullable=False),
+        sa.Column('payload_enc', sa.LargeBinary(), nullable=False),
+        sa.Column('idempotency_key', sa.String(length=120), nullable=False),
+        sa.Column('status', sa.String(length=12), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('not_before', UTCDateTime(), nullable=False),
+        sa.Column('lease_owner', sa.String(length=64), nullable=True),
+        sa.Column('lease_until', UTCDateTime(), nullable=True),
+        sa.Column('last_error', sa.String(length=300), nullable=True),
+        sa.Column('platform_message_id', sa.String(length=64), nullable=True),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.Column('sent_at', UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['person_id'], ['people.id'],
+                                name=op.f('fk_outbox_person_id_people'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+        sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_idempotency_key')),
+    )
+    op.create_index('ix_outbox_due', 'outbox', ['status', 'priority', 'not_before'])
+    op.create_index(op.f('ix_outbox_person_id'), 'outbox', ['person_id'])
+    op.create_table(
+        'sender_leases',
+        sa.Column('name', sa.String(length=80), nullable=False),
+        sa.Column('owner', sa.String(length=64), nullable=False),
+        sa.Column('until', UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_sender_leases')),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('sender_leases')
+    op.drop_index(op.f('ix_outbox_person_id'), table_name='outbox')
+    op.drop_index('ix_outbox_due', table_name='outbox')
+    op.drop_table('outbox')

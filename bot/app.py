@@ -25,10 +25,15 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
 from bot.settings import DEMO_DIR, Settings
+
+if TYPE_CHECKING:
+    from bot.channels.telegram import TelegramChannel
+    from bot.sender import Sender
 from handlers.engine import Engine
 from handlers.errors import UserFacingError
 from handlers.faq import KnowledgeStore
@@ -370,3 +375,29 @@ async def rotate_encryption_key(settings: Settings, new_key: str | None = None) 
     finally:
         await db.dispose()
     return Rotation(result, key_file)
+
+
+def telegram_with_sender(app: App) -> tuple[TelegramChannel, Sender]:
+    """The Telegram adapter and the outbox sender of ``app``, sharing one flood gate."""
+    import hashlib
+
+    from bot.channels.flood import FloodGate
+    from bot.channels.telegram import CHANNEL, TelegramChannel, build_bot
+    from bot.sender import Sender, SenderConfig
+
+    settings = app.settings
+    assert settings.telegram_token is not None
+    token = settings.telegram_token.get_secret_value()
+    gate = FloodGate(settings.telegram_rate, settings.telegram_chat_interval)
+    channel = TelegramChannel(app.engine, build_bot(token, settings.telegram_api_base, gate=gate))
+    fingerprint = hashlib.sha256(token.encode()).hexdigest()[:16]
+    sender = Sender(
+        app.db,
+        app.crypto,
+        settings.wilayah_edition,
+        app.i18n,
+        channel,
+        gate,
+        SenderConfig(channel=CHANNEL, lease_name=f"{CHANNEL}:{fingerprint}"),
+    )
+    return channel, sender

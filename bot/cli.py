@@ -89,10 +89,35 @@ def run() -> None:
             )
             await _console(app, "local")
             return
-        from bot.channels.telegram import TelegramChannel, build_bot
+        from bot.app import telegram_with_sender
 
-        bot = build_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_base)
-        await TelegramChannel(app.engine, bot).run()
+        channel, sender = telegram_with_sender(app)
+        sending = asyncio.create_task(sender.run())
+        try:
+            await channel.run()
+        finally:
+            sender.stop()
+            await sending
+
+    _run(_with_app(settings, body))
+
+
+@cli.command()
+def sender() -> None:
+    """Send the outbox (results, reminders, broadcasts) without answering chats: for a
+    deployment that runs it apart from `kpps-bot run` (one sender per bot token)."""
+    settings = _settings()
+    if settings.telegram_token is None:
+        raise typer.BadParameter(_t()._("KPPS_TELEGRAM_TOKEN is not set."))
+
+    async def body(app: App) -> None:
+        from bot.app import telegram_with_sender
+
+        channel, outbox_sender = telegram_with_sender(app)
+        try:
+            await outbox_sender.run()
+        finally:
+            await channel.bot.session.close()
 
     _run(_with_app(settings, body))
 

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     load_demo_data: bool = True
     telegram_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
+    # Telegram's limits: about 30 messages a second per bot (more with paid broadcasts) and
+    # one a second per chat. A sender run apart from the bot (`kpps-bot sender`) has its own
+    # gate: give it a lower rate there, so the direct replies keep room.
+    telegram_rate: float = Field(default=30.0, gt=0, le=1000)
+    telegram_chat_interval: float = Field(default=1.0, ge=0, le=60)
     log_level: str = "INFO"
     # Stored files no document references are removed at start (and by `kpps-bot files
     # sweep`) once they are older than this: an upload's file is written before its row is

@@ -117,3 +117,31 @@ def test_tracebacks_are_redacted_too() -> None:
         logger.removeHandler(handler)
     text = stream.getvalue()
     assert "ValueError" in text and "7471011208900001" not in text and "081234567890" not in text
+
+
+def test_the_sender_needs_a_token(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KPPS_TELEGRAM_TOKEN", raising=False)
+    result = runner.invoke(cli, ["sender"])
+    assert result.exit_code != 0 and "KPPS_TELEGRAM_TOKEN" in result.output
+
+
+async def test_the_bot_and_its_sender_share_one_flood_gate(settings_factory: Any) -> None:
+    from pydantic import SecretStr
+
+    from bot.app import telegram_with_sender
+
+    app = await build_app(
+        settings_factory(telegram_token=SecretStr("123456:TEST"), telegram_rate=25)
+    )
+    try:
+        channel, sender = telegram_with_sender(app)
+        middlewares = list(channel.bot.session.middleware._middlewares)
+        gates = {id(getattr(m, "gate", None)) for m in middlewares} - {id(None)}
+        assert gates == {id(sender.gate)} and sender.gate.spacing == 1 / 25
+        assert (
+            sender.config.lease_name.startswith("telegram:")
+            and "TEST" not in sender.config.lease_name
+        )
+        await channel.bot.session.close()
+    finally:
+        await app.close()

@@ -192,8 +192,8 @@ async def test_the_address_is_the_persons_chat_on_that_channel(app: App) -> None
     who = await person(app, "987654")
     async with app.db.transaction() as session:
         people = repos(app, session).people
-        assert await people.address(who, "telegram") == "987654"
-        assert await people.address(who, "whatsapp") is None
+        assert await people.recipient(who, "telegram") == ("987654", None)
+        assert await people.recipient(who, "whatsapp") is None
 
 
 async def test_one_sender_per_bot(app: App) -> None:

@@ -32,3 +32,31 @@ def parse_page_id(control_id: str) -> tuple[int, str] | None:
     if len(parts) == 3 and parts[0] == PAGE_PREFIX and parts[1].isdigit():
         return int(parts[1]), parts[2]
     return None
+
+
+class DeliveryFailed(Exception):
+    """A message the bot sent on its own was not delivered; the kind says what to do."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RateLimited(DeliveryFailed):
+    """The platform's flood control (429): try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float, reason: str) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Unreachable(DeliveryFailed):
+    """The person blocked the bot or left the platform: send them nothing more here."""
+
+
+class PermanentFailure(DeliveryFailed):
+    """Refused for good (e.g. the chat does not exist): do not retry."""
+
+
+class TransientFailure(DeliveryFailed):
+    """A network error or a 5xx: retry later, a bounded number of times."""

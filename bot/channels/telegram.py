@@ -1,7 +1,11 @@
-"""Telegram adapter on aiogram 3: long polling, inline keyboards, retries that lose nothing.
+"""Telegram adapter on aiogram 3: long polling, inline keyboards, sends within the limits.
 
-aiogram raises on 429 (flood control) and on network or 5xx errors without retrying, so the
-session gets a request middleware that waits ``retry_after`` and backs off on transient errors.
+Every message sent passes the bot's ``FloodGate`` (``bot/channels/flood.py``: 30/s per bot,
+1/s per chat by default, direct replies first). aiogram raises on 429 (flood control) and on
+network or 5xx errors without retrying, so the session gets a request middleware that, for a
+direct reply, tells the gate about a 429 (the gate then delays every send, this one's retry
+too) and backs off on transient errors; a bulk (outbox) send is not retried inside the
+request: the error reaches the sender, which reschedules the message.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
+    TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -49,7 +54,15 @@ from aiogram.types import (
 )
 
 from bot.channels import common
-from bot.channels.common import page_id, parse_page_id
+from bot.channels.common import (
+    PermanentFailure,
+    RateLimited,
+    TransientFailure,
+    Unreachable,
+    page_id,
+    parse_page_id,
+)
+from bot.channels.flood import FloodGate, is_bulk
 from handlers.engine import Engine
 from handlers.messages import Attachment, Incoming, Kind, Option, Reply
 from storage.domain import Role
@@ -61,15 +74,43 @@ ALBUM_WAIT = 1.0  # seconds of quiet after the last part of an album (media_grou
 log = logging.getLogger(__name__)
 
 
+# Methods that send a message to a chat: they pass the flood gate.
+SENDS = frozenset({SendMessage.__api_method__, SendDocument.__api_method__})
+
+
+class FloodGateMiddleware(BaseRequestMiddleware):
+    """Wait for the bot's and the chat's slot before every message sent."""
+
+    def __init__(self, gate: FloodGate) -> None:
+        self.gate = gate
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if method.__api_method__ in SENDS:
+            await self.gate.acquire(str(getattr(method, "chat_id", "")))
+        return await make_request(bot, method)
+
+
 class RetryMiddleware(BaseRequestMiddleware):
-    """Resend a request refused with 429 after retry_after; back off on network/5xx errors."""
+    """Resend a direct reply refused with 429 (after the gate's penalty, or ``retry_after``
+    without a gate); back off on network/5xx errors. Bulk sends are not retried here."""
 
     def __init__(
-        self, *, max_attempts: int = 8, base_delay: float = 0.5, max_delay: float = 30.0
+        self,
+        *,
+        max_attempts: int = 8,
+        base_delay: float = 0.5,
+        max_delay: float = 30.0,
+        gate: FloodGate | None = None,
     ) -> None:
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.gate = gate
 
     async def __call__(
         self,
@@ -85,16 +126,19 @@ class RetryMiddleware(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
-                if attempt >= self.max_attempts:
+                if self.gate is not None and method.__api_method__ in SENDS and not is_bulk():
+                    self.gate.penalise(error.retry_after)  # every send waits, not just this one
+                if attempt >= self.max_attempts or is_bulk():
                     raise
                 log.warning(
                     "telegram flood control on %s, retry in %ss",
                     method.__api_method__,
                     error.retry_after,
                 )
-                await asyncio.sleep(error.retry_after)
+                if self.gate is None or method.__api_method__ not in SENDS:
+                    await asyncio.sleep(error.retry_after)
             except (TelegramNetworkError, TelegramServerError) as error:
-                if attempt >= self.max_attempts:
+                if attempt >= self.max_attempts or is_bulk():
                     raise
                 delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
                 delay *= random.uniform(0.8, 1.2)
@@ -131,9 +175,19 @@ class Session(AiohttpSession):
         self.response_models = [Response[result] for result in returning]  # type: ignore[valid-type]
 
 
-def build_bot(token: str, api_base: str, *, retry: RetryMiddleware | None = None) -> Bot:
+def build_bot(
+    token: str,
+    api_base: str,
+    *,
+    retry: RetryMiddleware | None = None,
+    gate: FloodGate | None = None,
+) -> Bot:
+    """A bot whose requests are retried (the outer middleware) and whose sends pass ``gate``
+    (the inner one, so a retry waits for a slot too)."""
     session = Session(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
-    session.middleware(retry or RetryMiddleware())
+    session.middleware(retry or RetryMiddleware(gate=gate))
+    if gate is not None:
+        session.middleware(FloodGateMiddleware(gate))
     return Bot(token, session=session)
 
 
@@ -380,6 +434,33 @@ class TelegramChannel:
             await self.bot.send_message(
                 chat_id=chat_id, text=part, reply_markup=keyboard(reply) if last else None
             )
+
+    async def deliver(self, address: str, reply: Reply) -> str:
+        """Send a message the bot sends on its own; the platform's message id. Errors become
+        the channel-neutral ``DeliveryFailed`` kinds the sender acts on."""
+        try:
+            chat_id = int(address)
+        except ValueError as error:
+            raise PermanentFailure("Bad Request: chat not found") from error
+        try:
+            parts = split_text(reply.text)
+            sent: Message | None = None
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                sent = await self.bot.send_message(
+                    chat_id=chat_id, text=part, reply_markup=keyboard(reply) if last else None
+                )
+        except TelegramRetryAfter as error:
+            raise RateLimited(float(error.retry_after), error.message) from error
+        except TelegramForbiddenError as error:  # blocked by the user, user deactivated
+            raise Unreachable(error.message) from error
+        except TelegramBadRequest as error:  # chat not found, and other refusals
+            raise PermanentFailure(error.message) from error
+        except (TelegramNetworkError, TelegramServerError) as error:
+            raise TransientFailure(str(error)) from error
+        if sent is None:
+            raise PermanentFailure("nothing to send")
+        return str(sent.message_id)
 
     async def register_commands(self) -> None:
         for locale in ("id", "en"):

@@ -11,7 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from storage.crypto import Crypto
 from storage.db import Session
 from storage.domain import Actor, Role
-from storage.models import Application, Consent, Identity, OutboxMessage, Person, utcnow
+from storage.models import (
+    Application,
+    Consent,
+    Conversation,
+    Identity,
+    OutboxMessage,
+    Person,
+    utcnow,
+)
 from storage.repositories.base import ConcurrencyConflict
 
 
@@ -79,17 +87,21 @@ class People:
         row = await self.session.get(Identity, identity_id)
         return self.crypto.decrypt(row.external_enc).decode() if row else None
 
-    async def address(self, person_id: int, channel: str) -> str | None:
-        """The person's id on ``channel`` in clear, to send to them (the newest identity)."""
+    async def recipient(self, person_id: int, channel: str) -> tuple[str, str | None] | None:
+        """Where to send to the person on ``channel`` (their id there, in clear) and the
+        language of that chat, if set; None without an identity on the channel."""
         row = (
             await self.session.execute(
-                select(Identity.external_enc)
+                select(Identity.external_enc, Conversation.locale)
+                .outerjoin(Conversation, Conversation.identity_id == Identity.id)
                 .where(Identity.person_id == person_id, Identity.channel == channel)
                 .order_by(Identity.id.desc())
                 .limit(1)
             )
         ).first()
-        return self.crypto.decrypt(row[0]).decode() if row else None
+        if row is None:
+            return None
+        return self.crypto.decrypt(row[0]).decode(), row[1]
 
     async def delete(self, person_id: int) -> None:
         """Forget a person: identities (and so conversations), consents, queued messages and

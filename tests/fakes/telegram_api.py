@@ -13,6 +13,13 @@ answered with 400 and listed in ``fake.errors`` so a test can end with ``assert 
         await fake.wait_idle()
         assert "Selamat" in fake.last_message(chat_id).text
         await bot.session.close()
+
+Flood control is off by default. ``FakeTelegramAPI(flood_limits=FloodLimits())`` enforces the
+real server's limits on message sends (about 30 per second per bot, 1 per second per private
+chat, 20 per minute per group): a send over a limit is answered 429 ``Too Many Requests: retry
+after N`` and not delivered. ``clock=ManualClock()`` makes the limits testable without waiting.
+``fake.block_chat(chat_id, reason)`` makes a chat answer 403/400 to every call, like a user who
+blocked the bot, a deleted account or an unknown chat.
 """
 
 from __future__ import annotations
@@ -23,20 +30,26 @@ import functools
 import html
 import itertools
 import json
+import math
 import os
 import re
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import BodyPartReader, web
 
 __all__ = [
+    "SEND_METHODS",
+    "BlockReason",
     "Call",
     "CallbackAnswer",
     "FakeTelegramAPI",
+    "FloodLimits",
+    "ManualClock",
     "SentMessage",
     "StoredFile",
     "Upload",
@@ -65,6 +78,25 @@ _CHAT_ACTIONS = frozenset(
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _TAG_RE = re.compile(r"<[^>]+>")
 _HANDLER_TASKS = ("Dispatcher._process_update", "Dispatcher._process_with_semaphore")
+
+# Methods that post new messages into a chat: these count against the flood limits. Edits,
+# deletions, answerCallbackQuery, sendChatAction and draft streaming do not (Telegram's limits
+# are on messages sent; edits have their own, much looser, undocumented limits).
+SEND_METHODS = frozenset(
+    {
+        *("sendMessage", "sendPhoto", "sendLivePhoto", "sendAudio", "sendDocument"),
+        *("sendVideo", "sendAnimation", "sendVoice", "sendVideoNote", "sendPaidMedia"),
+        *("sendMediaGroup", "sendLocation", "sendVenue", "sendContact", "sendPoll"),
+        *("sendChecklist", "sendDice", "sendSticker", "sendInvoice", "sendGame"),
+        *("sendRichMessage", "copyMessage", "copyMessages", "forwardMessage", "forwardMessages"),
+    }
+)
+BlockReason = Literal["blocked", "deactivated", "not_found"]
+_BLOCK_ERRORS: dict[str, tuple[int, str]] = {
+    "blocked": (403, "Forbidden: bot was blocked by the user"),
+    "deactivated": (403, "Forbidden: user is deactivated"),
+    "not_found": (400, "Bad Request: chat not found"),
+}
 
 
 # ---------------------------------------------------------------------------- spec
@@ -147,6 +179,66 @@ def _visible_text(text: str, parse_mode: str | None) -> str:
 
 
 # ---------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    """Telegram's flood limits, for ``FakeTelegramAPI(flood_limits=...)``.
+
+    At most ``per_bot`` messages in any ``window`` seconds over all chats, ``per_chat`` in any
+    ``window`` seconds to one private chat (positive chat_id) and ``per_group`` in any
+    ``group_window`` seconds to one group or channel (negative or @username chat_id). A
+    sendMediaGroup counts one message per item, copyMessages/forwardMessages one per message_id.
+    """
+
+    per_bot: int = 30
+    per_chat: int = 1
+    window: float = 1.0
+    per_group: int = 20
+    group_window: float = 60.0
+    methods: frozenset[str] = SEND_METHODS
+
+    def __post_init__(self) -> None:
+        if min(self.per_bot, self.per_chat, self.per_group) < 1:
+            raise ValueError("flood limits must allow at least one message per window")
+        if min(self.window, self.group_window) <= 0:
+            raise ValueError("flood windows must be positive")
+
+
+class ManualClock:
+    """A monotonic clock that only moves when told to: ``FakeTelegramAPI(clock=ManualClock())``."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a monotonic clock does not go back")
+        self.now += seconds
+
+
+class _SlidingWindow:
+    """A sliding-window log: the times of the sends accepted in the last ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float, cost: int) -> float:
+        """Seconds until ``cost`` more sends fit in the window (0: they fit now)."""
+        while self.times and self.times[0] <= now - self.window:
+            self.times.popleft()
+        excess = len(self.times) + min(cost, self.limit) - self.limit
+        if excess <= 0:
+            return 0.0
+        return self.times[excess - 1] + self.window - now  # when enough old sends expire
+
+    def record(self, now: float, cost: int) -> None:
+        self.times.extend([now] * min(cost, self.limit))
 
 
 @dataclass
@@ -265,7 +357,13 @@ class FakeTelegramAPI:
         *,
         quiet: float = 0.05,
         first_update_id: int = 100_001,
+        flood_limits: FloodLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``flood_limits``: enforce Telegram's send limits (off when None, the default).
+
+        ``clock``: monotonic seconds used for ``Call.at`` and for the flood limits.
+        """
         self.token = token
         bot_id = int(token.split(":", 1)[0])
         self.bot_user: dict[str, Any] = {
@@ -296,6 +394,13 @@ class FakeTelegramAPI:
         self._confirmed = 0
         self._callbacks: dict[str, int] = {}  # callback_query id -> times answered
         self._failures: dict[str, list[tuple[int, int, str | None]]] = {}
+        self.flood_limits = flood_limits
+        self.clock = clock
+        self.flood_rejections = 0  # 429s the flood limits answered (not fail_next ones)
+        self.flood_rejections_by_chat: Counter[int | str] = Counter()
+        self._bot_window: _SlidingWindow | None = None
+        self._chat_windows: dict[int | str, _SlidingWindow] = {}
+        self._blocked: dict[int | str, BlockReason] = {}
         self._waiters: set[asyncio.Future[None]] = set()
         self._poll_generation = 0
         self._awaiting_poll = False
@@ -393,6 +498,31 @@ class FakeTelegramAPI:
         self._failures.setdefault(method.lower(), []).extend(
             [(status, retry_after, description)] * times
         )
+
+    def block_chat(self, chat_id: int | str, reason: BlockReason = "blocked") -> None:
+        """Answer every later call with this chat_id like the real API does, until unblocked.
+
+        ``blocked``: 403 "Forbidden: bot was blocked by the user"; ``deactivated``: 403
+        "Forbidden: user is deactivated"; ``not_found``: 400 "Bad Request: chat not found".
+        These calls are failed (``Call.failed``) but not contract errors, and take no flood slot.
+        """
+        if reason not in _BLOCK_ERRORS:
+            raise ValueError(f"unknown block reason {reason!r}; use one of {sorted(_BLOCK_ERRORS)}")
+        self._blocked[chat_id] = reason
+
+    def unblock_chat(self, chat_id: int | str) -> None:
+        self._blocked.pop(chat_id, None)
+
+    def accepted_sends(self, chat_id: int | str | None = None) -> list[Call]:
+        """Message sends that were delivered (``Call.at`` is when), optionally to one chat."""
+        methods = self.flood_limits.methods if self.flood_limits else SEND_METHODS
+        return [
+            c
+            for c in self.calls
+            if c.method in methods
+            and not c.failed
+            and (chat_id is None or c.params.get("chat_id") == chat_id)
+        ]
 
     def dump(self, last: int = 25) -> str:
         lines = [f"recent calls ({len(self.calls)} in total):"]
@@ -721,7 +851,7 @@ class FakeTelegramAPI:
             raw, uploads = await self._read_body(request)
         except ValueError as exc:  # includes json.JSONDecodeError
             raw, uploads, body_error = {}, {}, _bad(f"can't parse the request body: {exc}")
-        call = Call(spec.name, {})
+        call = Call(spec.name, {}, at=self.clock())
         self.calls.append(call)  # from here on no await: the call is handled atomically
         try:
             if body_error is not None:
@@ -732,6 +862,11 @@ class FakeTelegramAPI:
             return self._reject(call, err)
         if failure := self._take_failure(spec.name):
             return self._inject(call, request, *failure)
+        if (reason := self._blocked.get(call.params.get("chat_id", ""))) is not None:
+            return self._reject(call, _ApiError(*_BLOCK_ERRORS[reason], contract=False))
+        flood = self._flood_windows(call)
+        if flood and (retry_after := self._flood_retry_after(call, flood)) is not None:
+            return self._flood_reject(call, retry_after)
         if spec.name == "getUpdates":
             self._inflight -= 1  # a long poll is not the bot being busy
             try:
@@ -742,7 +877,56 @@ class FakeTelegramAPI:
             result = self._perform(spec, call.params)
         except _ApiError as err:
             return self._reject(call, err)
+        for window, cost in flood:
+            window.record(call.at, cost)  # only a delivered send takes a slot
         return web.json_response({"ok": True, "result": result})
+
+    # -- flood control -----------------------------------------------------------------------
+
+    def _flood_windows(self, call: Call) -> list[tuple[_SlidingWindow, int]]:
+        """The windows a call counts in, with its cost in messages; [] if not limited."""
+        limits = self.flood_limits
+        if limits is None or call.method not in limits.methods:
+            return []
+        p = call.params
+        items = p.get("media") if call.method == "sendMediaGroup" else p.get("message_ids")
+        cost = max(1, len(items)) if isinstance(items, list) else 1
+        if self._bot_window is None:
+            self._bot_window = _SlidingWindow(limits.per_bot, limits.window)
+        windows = [(self._bot_window, cost)]
+        chat_id = p.get("chat_id")
+        if isinstance(chat_id, int | str):
+            if chat_id not in self._chat_windows:
+                # a known chat by its type, else by its id: users are positive, groups negative
+                known = self._chats.get(chat_id) if isinstance(chat_id, int) else None
+                private = (
+                    known["type"] == "private"
+                    if known
+                    else isinstance(chat_id, int) and chat_id > 0
+                )
+                self._chat_windows[chat_id] = (
+                    _SlidingWindow(limits.per_chat, limits.window)
+                    if private
+                    else _SlidingWindow(limits.per_group, limits.group_window)
+                )
+            windows.append((self._chat_windows[chat_id], cost))
+        return windows
+
+    @staticmethod
+    def _flood_retry_after(call: Call, windows: list[tuple[_SlidingWindow, int]]) -> int | None:
+        """Whole seconds (>= 1) until every window has room for the call; None if it fits."""
+        wait = max(window.wait(call.at, cost) for window, cost in windows)
+        if wait <= 0:
+            return None
+        return max(1, math.ceil(round(wait, 6)))  # round: float noise must not add a second
+
+    def _flood_reject(self, call: Call, retry_after: int) -> web.Response:
+        call.failed, call.status = True, 429
+        self.flood_rejections += 1
+        chat_id = call.params.get("chat_id")
+        if isinstance(chat_id, int | str):
+            self.flood_rejections_by_chat[chat_id] += 1
+        return self._error(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     def _reject(self, call: Call, err: _ApiError) -> web.Response:
         call.failed, call.status = True, err.status

@@ -42,11 +42,15 @@ from handlers.i18n import I18n
 from handlers.messages import Option, Reply
 from storage.crypto import Crypto
 from storage.db import Database
-from storage.domain import OutboxItem, OutboxStatus
+from storage.domain import OutboxItem, OutboxStatus, Recipient
 from storage.models import utcnow
 from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
+
+
+class Quiet(DeliveryFailed):
+    """Not sent: a non-essential message to a person who asked for quiet."""
 
 
 class Deliverer(Protocol):
@@ -192,29 +196,32 @@ class Sender:
             del self._chains[person_id]
             del self._queues[person_id]
 
-    async def _prepare(self, item: OutboxItem) -> tuple[str | None, Reply]:
-        recipient = await self._run(
+    async def _prepare(self, item: OutboxItem) -> tuple[Recipient | None, Reply]:
+        recipient: Recipient | None = await self._run(
             lambda repos: repos.people.recipient(item.person_id, item.channel)
         )
-        address, locale = recipient if recipient else (None, None)
-        t = self.i18n.get(locale or "id")
+        t = self.i18n.get(recipient.locale if recipient else None)
         message = item.message
         reply = Reply(
             text=t._(message.msgid, **message.params),
-            options=[
-                Option(option_id, t.C_("button", label)) for option_id, label in message.options
-            ],
+            options=[Option(key, t.C_("button", label)) for key, label in message.options],
         )
-        return address, reply
+        return recipient, reply
 
     async def _send(self, item: OutboxItem) -> None:
-        address, reply = await self._prepare(item)
-        if address is None:
+        recipient, reply = await self._prepare(item)
+        if recipient is None:
             await self._settle(item, PermanentFailure("no identity on this channel"))
+            return
+        if recipient.unreachable:
+            await self._settle(item, Unreachable("unreachable since an earlier message"))
+            return
+        if recipient.quiet and not item.essential:
+            await self._settle(item, Quiet("the person asked for no reminders (/berhenti)"))
             return
         try:
             with bulk():  # the adapter's send path waits for the gate, behind direct replies
-                platform_id = await self.channel.deliver(address, reply)
+                platform_id = await self.channel.deliver(recipient.address, reply)
         except DeliveryFailed as failure:
             await self._settle(item, failure)
             return
@@ -241,6 +248,9 @@ class Sender:
             elif isinstance(failure, Unreachable):
                 await box.give_up(item.id, owner, error=reason, status=OutboxStatus.UNREACHABLE)
                 await box.unreachable(item.person_id, item.channel, error=reason)
+                await repos.people.mark_unreachable(item.person_id, item.channel, now)
+            elif isinstance(failure, Quiet):
+                await box.give_up(item.id, owner, error=reason, status=OutboxStatus.CANCELLED)
             else:
                 await box.give_up(item.id, owner, error=reason)
 

@@ -248,3 +248,14 @@ class OutboxItem:
     message: OutgoingMessage
     attempts: int
     lease_owner: str
+    essential: bool = True  # False: not sent to a person who asked for quiet (/berhenti)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Where and how to reach a person on one channel."""
+
+    address: str  # the channel's id, in clear (never for logs or listings)
+    locale: str | None
+    quiet: bool  # asked for no non-essential messages
+    unreachable: bool  # blocked the bot or left the platform, and has not written since

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -102,6 +103,8 @@ class Person(Base):
     role: Mapped[str] = mapped_column(String(16), default="applicant")
     scope: Mapped[str | None] = mapped_column(String(13))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # /berhenti: no reminders or optional broadcasts from then on (/lanjut clears it)
+    quiet_since: Mapped[datetime | None] = mapped_column()
 
 
 class Identity(Base):
@@ -116,6 +119,9 @@ class Identity(Base):
     external_hash: Mapped[str] = mapped_column(String(64))
     external_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the platform said the person blocked the bot or left: nothing is sent here any more
+    # (cleared when they write again)
+    unreachable_at: Mapped[datetime | None] = mapped_column()
 
     __table_args__ = (UniqueConstraint("channel", "external_hash"),)
 
@@ -266,6 +272,7 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(24))
     priority: Mapped[int] = mapped_column(Integer, default=5)  # lower is sooner
+    essential: Mapped[bool] = mapped_column(Boolean, default=True)  # False: /berhenti stops it
     payload_enc: Mapped[bytes] = mapped_column(LargeBinary)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="queued")

@@ -192,7 +192,9 @@ async def test_the_address_is_the_persons_chat_on_that_channel(app: App) -> None
     who = await person(app, "987654")
     async with app.db.transaction() as session:
         people = repos(app, session).people
-        assert await people.recipient(who, "telegram") == ("987654", None)
+        recipient = await people.recipient(who, "telegram")
+        assert recipient is not None and recipient.address == "987654"
+        assert not recipient.quiet and not recipient.unreachable
         assert await people.recipient(who, "whatsapp") is None
 
 

@@ -140,7 +140,7 @@ async def by_chat(app: App, rows: list[OutboxMessage]) -> dict[str, list[OutboxM
         for row in rows:
             recipient = await r.people.recipient(row.person_id, "telegram")
             assert recipient is not None
-            found.setdefault(recipient[0], []).append(row)
+            found.setdefault(recipient.address, []).append(row)
     return found
 
 
@@ -155,7 +155,7 @@ async def test_blocked_deactivated_and_unknown_chats(app: App) -> None:
             rows = await settled(app)
     chats = await by_chat(app, rows)
     assert [row.status for row in chats["9001"]] == ["unreachable", "unreachable"]
-    assert "blocked" in (chats["9001"][0].last_error or "")
+    assert any("blocked by the user" in (row.last_error or "") for row in chats["9001"])
     assert chats["9002"][0].status == "unreachable"
     assert "deactivated" in (chats["9002"][0].last_error or "")
     assert chats["9003"][0].status == "failed" and chats["9003"][0].attempts == 1
@@ -275,3 +275,109 @@ async def test_a_burst_of_direct_replies_is_answered_within_the_limits(
     per_chat = Counter(call.params["chat_id"] for call in fake.accepted_sends())
     assert per_chat == {user: 2 for user in users}
     assert fake.flood_rejections <= 15
+
+
+@asynccontextmanager
+async def bot_and_sender(
+    app: App, fake: FakeTelegramAPI
+) -> AsyncIterator[tuple[Sender, TelegramChannel]]:
+    """The bot answering chats and its sender, sharing one gate, as `kpps-bot run` does."""
+    async with sending(app, fake) as (sender, channel):
+        polling = asyncio.create_task(channel.run(handle_signals=False))
+        await fake.wait_for_call("getUpdates", timeout=10)
+        try:
+            yield sender, channel
+        finally:
+            await channel.dispatcher.stop_polling()
+            await polling
+
+
+async def person_of(app: App, chat: int) -> int:
+    async with app.db.transaction() as session:
+        r = repos(app, session)
+        actor = await r.people.ensure(await r.people.resolve("telegram", str(chat)))
+    assert actor.person_id is not None
+    return actor.person_id
+
+
+async def enqueue_one(app: App, person_id: int, key: str, *, essential: bool) -> None:
+    async with app.db.transaction() as session:
+        await repos(app, session).outbox.enqueue(
+            person_id=person_id,
+            channel="telegram",
+            kind="reminder" if not essential else "result",
+            message=OutgoingMessage(MSGID),
+            key=key,
+            now=utcnow(),
+            essential=essential,
+        )
+
+
+async def test_berhenti_stops_reminders_but_not_results(app: App, t: Translator) -> None:
+    who = await person_of(app, 4242)
+    async with limited_fake() as fake, bot_and_sender(app, fake):
+        chat = TelegramChat(fake, app, chat_id=4242)
+        out = await chat.say("/berhenti")
+        assert "/lanjut" in out
+        await enqueue_one(app, who, "reminder:1", essential=False)
+        await enqueue_one(app, who, "result:1", essential=True)
+        rows = {row.idempotency_key: row for row in await settled(app)}
+        assert rows["reminder:1"].status == "cancelled" and rows["result:1"].status == "sent"
+        replies = len(fake.accepted_sends(4242))
+        out = await chat.say("/lanjut")
+        assert "/berhenti" in out
+        await enqueue_one(app, who, "reminder:2", essential=False)
+        rows = {row.idempotency_key: row for row in await settled(app)}
+        assert rows["reminder:2"].status == "sent"
+        assert len(fake.accepted_sends(4242)) == replies + 2  # the /lanjut answer, the reminder
+
+
+async def test_a_blocked_person_gets_nothing_until_they_write_again(
+    app: App, t: Translator
+) -> None:
+    who = await person_of(app, 4343)
+    async with limited_fake() as fake, bot_and_sender(app, fake):
+        fake.block_chat(4343, "blocked")
+        await enqueue_one(app, who, "result:1", essential=True)
+        await settled(app)
+        fake.unblock_chat(4343)
+        calls = len(fake.calls_of("sendMessage"))
+        await enqueue_one(app, who, "result:2", essential=True)
+        rows = {row.idempotency_key: row for row in await settled(app)}
+        assert rows["result:2"].status == "unreachable"
+        assert len(fake.calls_of("sendMessage")) == calls  # not even tried
+        await TelegramChat(fake, app, chat_id=4343).say("/start")  # they are back
+        await enqueue_one(app, who, "result:3", essential=True)
+        rows = {row.idempotency_key: row for row in await settled(app)}
+        assert rows["result:3"].status == "sent"
+
+
+async def test_an_unfinished_registration_is_reminded_once_after_a_day(
+    app: App, t: Translator
+) -> None:
+    from tests.dialog import ConsoleChat, Person, fill_registration
+
+    finished, left = ConsoleChat(app, "11001"), ConsoleChat(app, "11002")
+    await fill_registration(finished, Person(serial=1))
+    await left.say("/daftar")
+    await left.press(t.C_("button", "I agree"))
+    rows = {row.idempotency_key.split(":")[-1]: row for row in await outbox(app)}
+    assert len(rows) == 2 and all(row.kind == "reminder" for row in rows.values())
+    statuses = sorted(row.status for row in rows.values())
+    assert statuses == ["cancelled", "queued"]  # the submitted one is not reminded
+    (waiting,) = [row for row in rows.values() if row.status == "queued"]
+    assert waiting.not_before - waiting.created_at == timedelta(hours=24)
+    assert not waiting.essential
+    # the console has no outbox sender; a Telegram chat of the same person would get it:
+    # a day later, the sender sends it once
+    async with app.db.transaction() as session:
+        r = repos(app, session)
+        claimed = await r.outbox.claim(
+            "later", utcnow() + timedelta(hours=23), limit=10, lease=timedelta(1), channel="console"
+        )
+        assert claimed == []
+        (item,) = await r.outbox.claim(
+            "later", utcnow() + timedelta(hours=25), limit=10, lease=timedelta(1), channel="console"
+        )
+    text = app.i18n.get("id")._(item.message.msgid, **item.message.params)
+    assert "/daftar" in text and app.period.name in text

@@ -36,6 +36,8 @@ async def test_commands_are_registered_in_both_languages(app: App) -> None:
             "hapus",
             "bantuan",
             "bahasa",
+            "berhenti",
+            "lanjut",
         ]
         assert any(lang == "en" for _, lang in fake.commands_by_scope)
         assert fake.errors == []

@@ -1,7 +1,15 @@
 """The flows of the bot, listed once: the engine routes by this registry. A new flow is its
 own module plus one line here. The first is the home flow (menu, help, status)."""
 
-from handlers.flows import documents, eligibility, faq, home, privacy, registration
+from handlers.flows import (
+    documents,
+    eligibility,
+    faq,
+    home,
+    notifications,
+    privacy,
+    registration,
+)
 from handlers.flows.base import Flow
 
 FLOWS: tuple[Flow, ...] = (
@@ -11,4 +19,5 @@ FLOWS: tuple[Flow, ...] = (
     eligibility.FLOW,
     faq.FLOW,
     privacy.FLOW,
+    notifications.FLOW,
 )

@@ -42,8 +42,11 @@ class Outbox:
         now: datetime,
         priority: int = 5,
         not_before: datetime | None = None,
+        essential: bool = True,
     ) -> bool:
-        """Queue a message; False if one with this idempotency key exists already."""
+        """Queue a message; False if one with this idempotency key exists already.
+        ``essential=False`` (reminders, optional broadcasts): not sent to a person who asked
+        for quiet (/berhenti)."""
         insert = postgresql.insert if is_postgres(self.session) else sqlite.insert
         result = await self.session.execute(
             insert(OutboxMessage)
@@ -52,6 +55,7 @@ class Outbox:
                 channel=channel,
                 kind=kind,
                 priority=priority,
+                essential=essential,
                 payload_enc=self.crypto.encrypt_json(message.to_json()),
                 idempotency_key=key,
                 status=Status.QUEUED.value,
@@ -96,6 +100,7 @@ class Outbox:
                 OutboxMessage.channel,
                 OutboxMessage.kind,
                 OutboxMessage.priority,
+                OutboxMessage.essential,
                 OutboxMessage.payload_enc,
                 OutboxMessage.attempts,
                 OutboxMessage.not_before,
@@ -112,6 +117,7 @@ class Outbox:
                 message=OutgoingMessage.from_json(self.crypto.decrypt_json(row.payload_enc)),
                 attempts=row.attempts,
                 lease_owner=owner,
+                essential=row.essential,
             )
             for row in rows
         ]
@@ -172,14 +178,23 @@ class Outbox:
         )
         return int(result.rowcount or 0)
 
-    async def cancel(self, person_id: int, kinds: Iterable[str] | None = None) -> int:
-        """Cancel a person's queued messages (of ``kinds``, or all); returns how many."""
+    async def cancel(
+        self,
+        person_id: int,
+        kinds: Iterable[str] | None = None,
+        *,
+        keys: Iterable[str] | None = None,
+    ) -> int:
+        """Cancel a person's queued messages (of ``kinds``, with ``keys``, or all); returns
+        how many."""
         where = [
             OutboxMessage.person_id == person_id,
             OutboxMessage.status == Status.QUEUED.value,
         ]
         if kinds is not None:
             where.append(OutboxMessage.kind.in_(list(kinds)))
+        if keys is not None:
+            where.append(OutboxMessage.idempotency_key.in_(list(keys)))
         result = await self.session.execute(
             update(OutboxMessage).where(*where).values(status=Status.CANCELLED.value)
         )

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.crypto import Crypto
 from storage.db import Session
-from storage.domain import Actor, Role
+from storage.domain import Actor, Recipient, Role
 from storage.models import (
     Application,
     Consent,
@@ -87,12 +87,20 @@ class People:
         row = await self.session.get(Identity, identity_id)
         return self.crypto.decrypt(row.external_enc).decode() if row else None
 
-    async def recipient(self, person_id: int, channel: str) -> tuple[str, str | None] | None:
-        """Where to send to the person on ``channel`` (their id there, in clear) and the
-        language of that chat, if set; None without an identity on the channel."""
+    async def recipient(self, person_id: int, channel: str) -> Recipient | None:
+        """Where to send to the person on ``channel`` (their newest identity there), in which
+        language, and whether to: None without an identity on the channel. An identity marked
+        unreachable counts as reachable again once its chat was used after the mark."""
         row = (
             await self.session.execute(
-                select(Identity.external_enc, Conversation.locale)
+                select(
+                    Identity.external_enc,
+                    Identity.unreachable_at,
+                    Conversation.locale,
+                    Conversation.updated_at,
+                    Person.quiet_since,
+                )
+                .join(Person, Person.id == Identity.person_id)
                 .outerjoin(Conversation, Conversation.identity_id == Identity.id)
                 .where(Identity.person_id == person_id, Identity.channel == channel)
                 .order_by(Identity.id.desc())
@@ -101,7 +109,28 @@ class People:
         ).first()
         if row is None:
             return None
-        return self.crypto.decrypt(row[0]).decode(), row[1]
+        gone = row.unreachable_at is not None and (
+            row.updated_at is None or row.updated_at <= row.unreachable_at
+        )
+        return Recipient(
+            address=self.crypto.decrypt(row.external_enc).decode(),
+            locale=row.locale,
+            quiet=row.quiet_since is not None,
+            unreachable=gone,
+        )
+
+    async def set_quiet(self, person_id: int, since: datetime | None) -> None:
+        """/berhenti (``since``: now) or /lanjut (None)."""
+        await self.session.execute(
+            update(Person).where(Person.id == person_id).values(quiet_since=since)
+        )
+
+    async def mark_unreachable(self, person_id: int, channel: str, at: datetime) -> None:
+        await self.session.execute(
+            update(Identity)
+            .where(Identity.person_id == person_id, Identity.channel == channel)
+            .values(unreachable_at=at)
+        )
 
     async def delete(self, person_id: int) -> None:
         """Forget a person: identities (and so conversations), consents, queued messages and

@@ -25,6 +25,7 @@ from handlers.flows.registration.questions import (
     Step,
     Taken,
 )
+from handlers.flows.registration.reminders import remind_unfinished, unfinished_key
 from handlers.flows.registration.screens import (
     again,
     apply_preset,
@@ -199,6 +200,7 @@ class RegistrationFlow(Flow):
             Draft(ctx).set(
                 "consent", {"version": ctx.period.consent_version, "at": ctx.now.isoformat()}
             )
+            await remind_unfinished(ctx)
             ctx.conv.step = next_step(ctx).value
             return await next_question(ctx, ctx.t._("Thank you. Let's begin."), chosen=chosen)
         if value == "no":
@@ -329,6 +331,8 @@ FLOW = RegistrationFlow()
 async def _forget_draft(ctx: Ctx) -> None:
     """Drop the draft; a person who has given nothing else is forgotten too."""
     FLOW.leave(ctx)
+    if ctx.actor.person_id is not None:
+        await ctx.repos.outbox.cancel(ctx.actor.person_id, keys=[unfinished_key(ctx)])
     if await ctx.application() is None and ctx.actor.person_id is not None:
         await ctx.repos.conversations.delete(ctx.conv)
         await ctx.repos.people.delete(ctx.actor.person_id)

@@ -5,7 +5,9 @@ Revises: 0005
 Create Date: 2026-12-03
 
 Messages the bot sends on its own are written to ``outbox`` in the transaction of the change
-that causes them and sent by one sender per bot, which holds a row of ``sender_leases``.
+that causes them and sent by one sender per bot, which holds a row of ``sender_leases``. A
+person may stop non-essential messages (``people.quiet_since``); an identity the platform
+says is gone gets ``identities.unreachable_at``.
 """
 from typing import Sequence, Union
 
@@ -22,6 +24,10 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('quiet_since', UTCDateTime(), nullable=True))
+    with op.batch_alter_table('identities', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('unreachable_at', UTCDateTime(), nullable=True))
     op.create_table(
         'outbox',
         sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -29,6 +35,7 @@ def upgrade() -> None:
         sa.Column('channel', sa.String(length=16), nullable=False),
         sa.Column('kind', sa.String(length=24), nullable=False),
         sa.Column('priority', sa.Integer(), nullable=False),
+        sa.Column('essential', sa.Boolean(), nullable=False),
         sa.Column('payload_enc', sa.LargeBinary(), nullable=False),
         sa.Column('idempotency_key', sa.String(length=120), nullable=False),
         sa.Column('status', sa.String(length=12), nullable=False),
@@ -61,3 +68,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_outbox_person_id'), table_name='outbox')
     op.drop_index('ix_outbox_due', table_name='outbox')
     op.drop_table('outbox')
+    with op.batch_alter_table('identities', schema=None) as batch_op:
+        batch_op.drop_column('unreachable_at')
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.drop_column('quiet_since')

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -371,3 +372,141 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+broadcast_cli = typer.Typer(help="Messages to many people at once (bimtek schedules).")
+cli.add_typer(broadcast_cli, name="broadcast")
+
+
+async def _watch(app: App, code: str) -> None:
+    """A progress bar until every message of the broadcast is sent, failed or unreachable."""
+    from bot import broadcast
+
+    with Progress(
+        TextColumn(code), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    ) as bar:
+        task = bar.add_task(code, total=None)
+        while True:
+            counts = await broadcast.progress(app, code)
+            total = sum(counts.values())
+            settled = total - counts.get("queued", 0) - counts.get("sending", 0)
+            bar.update(task, completed=settled, total=total)
+            if broadcast.done(counts):
+                return
+            await asyncio.sleep(1)
+
+
+async def _print_report(app: App, code: str, unreachable_csv: Path | None) -> None:
+    from bot import broadcast
+
+    t = _t()
+    result = await broadcast.report(app, code, unreachable_csv)
+    statuses = result["statuses"]
+    console.print(
+        t._(
+            "Delivery report of {code}: {sent} sent, {failed} failed, {unreachable} unreachable, "
+            "{cancelled} not sent (asked for quiet), {waiting} still waiting.",
+            code=code,
+            sent=statuses.get("sent", 0),
+            failed=statuses.get("failed", 0),
+            unreachable=statuses.get("unreachable", 0),
+            cancelled=statuses.get("cancelled", 0),
+            waiting=statuses.get("queued", 0) + statuses.get("sending", 0),
+        )
+    )
+    for reason, count in result["failures"].items():
+        console.print(f"  {count} × {reason}", markup=False, highlight=False)
+    if unreachable_csv is not None:
+        console.print(
+            t._("Unreachable people written to {path}.", path=str(unreachable_csv)),
+            markup=False,
+        )
+
+
+@broadcast_cli.command("bimtek")
+def broadcast_bimtek(
+    code: Annotated[str, typer.Option(help="A name for this broadcast; run again to resume.")],
+    title: Annotated[str, typer.Option()],
+    day: Annotated[datetime, typer.Option("--date", formats=["%Y-%m-%d"])],
+    at: Annotated[str, typer.Option("--time", help="HH:MM, local time.")],
+    place: Annotated[str, typer.Option(help="Place or link.")],
+    bring: Annotated[str, typer.Option(help="What to bring.")] = "-",
+    to: Annotated[
+        list[str],
+        typer.Option(help="selected, reserve, applicants, unfinished (repeatable)."),
+    ] = ["selected"],  # noqa: B006
+    area: Annotated[str | None, typer.Option(help="Region code: 74.71, 74.71.08, …")] = None,
+    tps: Annotated[list[int], typer.Option(help="TPS number (repeatable).")] = [],  # noqa: B006
+    optional: Annotated[bool, typer.Option(help="Skipped for people who sent /berhenti.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    wait: Annotated[bool, typer.Option(help="Show progress until sent, then the report.")] = False,
+    unreachable_csv: Annotated[Path | None, typer.Option(dir_okay=False)] = None,
+) -> None:
+    """Send a bimtek schedule: preview (recipients per channel, time at the rate limit), then
+    confirm. The sender of the running bot (or `kpps-bot sender`) sends it."""
+    from bot import broadcast
+
+    settings = _settings()
+    t = _t()
+    groups = tuple(to)
+    unknown = set(groups) - {"selected", "reserve", "applicants", "unfinished"}
+    if unknown:
+        raise typer.BadParameter(", ".join(sorted(unknown)), param_hint="--to")
+    hours, _, minutes = at.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise typer.BadParameter(at, param_hint="--time")
+    bimtek = broadcast.Bimtek(
+        code=code,
+        title=title,
+        day=day.date(),
+        at=time(int(hours), int(minutes)),
+        place=place,
+        bring=bring,
+        essential=not optional,
+    )
+    target = broadcast.Target(groups=groups, area=area, tps_numbers=tuple(tps))
+
+    async def body(app: App) -> None:
+        plan = await broadcast.plan(app, target, code)
+        channels = ", ".join(f"{name} {count}" for name, count in sorted(plan.per_channel.items()))
+        console.print(
+            t._(
+                "{count} recipients ({channels}); {new} not queued yet, about {minutes} minutes "
+                "at {rate} messages a second.",
+                count=len(plan.recipients),
+                channels=channels or "-",
+                new=plan.new,
+                minutes=round(plan.seconds / 60, 1),
+                rate=settings.telegram_rate,
+            ),
+            markup=False,
+        )
+        if not plan.new:
+            console.print(t._("Nothing new to send."))
+        elif not yes and not typer.confirm(t._("Send it?")):
+            raise typer.Exit(1)
+        else:
+            added = await broadcast.enqueue(app, bimtek, plan.recipients)
+            console.print(t._("{count} messages queued.", count=added))
+        if wait:
+            await _watch(app, code)
+            await _print_report(app, code, unreachable_csv)
+
+    _run(_with_app(settings, body))
+
+
+@broadcast_cli.command("report")
+def broadcast_report(
+    code: str,
+    wait: Annotated[bool, typer.Option(help="Show progress until sent first.")] = False,
+    unreachable_csv: Annotated[Path | None, typer.Option(dir_okay=False)] = None,
+) -> None:
+    """Where a broadcast is: sent, failed with reasons, unreachable (optionally as CSV)."""
+    settings = _settings()
+
+    async def body(app: App) -> None:
+        if wait:
+            await _watch(app, code)
+        await _print_report(app, code, unreachable_csv)
+
+    _run(_with_app(settings, body))

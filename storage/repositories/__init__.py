@@ -10,6 +10,7 @@ from __future__ import annotations
 from storage.crypto import Crypto
 from storage.db import Session
 from storage.repositories.applications import Applications, DuplicateNik
+from storage.repositories.audience import Audience
 from storage.repositories.base import ConcurrencyConflict
 from storage.repositories.conversations import Conversations
 from storage.repositories.counters import Counters
@@ -22,6 +23,7 @@ from storage.repositories.wilayah import Wilayah
 
 __all__ = [
     "Applications",
+    "Audience",
     "ConcurrencyConflict",
     "Consents",
     "Conversations",
@@ -54,3 +56,4 @@ class Repos:
         self.counters = Counters(session)
         self.outbox = Outbox(session, crypto)
         self.sender_leases = SenderLeases(session)
+        self.audience = Audience(session)

@@ -200,12 +200,28 @@ class Outbox:
         )
         return int(result.rowcount or 0)
 
-    async def counts(self, kind: str | None = None) -> dict[str, int]:
-        """How many messages are in each status (of one kind, or all)."""
+    async def counts(self, kind: str | None = None, *, prefix: str | None = None) -> dict[str, int]:
+        """How many messages are in each status (of one kind, under a key prefix, or all)."""
         statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         if kind is not None:
             statement = statement.where(OutboxMessage.kind == kind)
+        if prefix is not None:
+            statement = statement.where(OutboxMessage.idempotency_key.startswith(prefix))
         return {status: int(count) for status, count in (await self.session.execute(statement))}
+
+    async def outcomes(self, prefix: str) -> list[tuple[int, str, str, str | None]]:
+        """(person, channel, status, last error) of every message under a key prefix."""
+        result = await self.session.execute(
+            select(
+                OutboxMessage.person_id,
+                OutboxMessage.channel,
+                OutboxMessage.status,
+                OutboxMessage.last_error,
+            )
+            .where(OutboxMessage.idempotency_key.startswith(prefix))
+            .order_by(OutboxMessage.id)
+        )
+        return [(int(p), c, s, e) for p, c, s, e in result]
 
     async def next_due(self, channel: str) -> datetime | None:
         """When the next queued message of ``channel`` becomes due (None: nothing queued)."""

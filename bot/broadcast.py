@@ -1,0 +1,151 @@
+"""Broadcasts from the command line: a bimtek schedule to an audience chosen by wilayah and by
+where people are in the recruitment.
+
+A broadcast is identified by its code. Planning it counts the recipients per channel and the
+time the sending takes at the bot's rate; confirming it enqueues one outbox message per
+recipient in one transaction, keyed ``broadcast:<code>:<person>``, so running it again (after
+a crash, or for people who joined the audience since) adds only who is missing. The sender
+sends; ``progress`` and ``report`` read the outbox rows of the code.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+
+from bot.app import App
+from handlers.i18n import N_
+from storage.domain import OutboxStatus, OutgoingMessage
+from storage.models import utcnow
+from storage.repositories import Repos
+
+BIMTEK = N_(
+    "Bimtek schedule (technical guidance) for KPPS members: {title}\n\n"
+    "Date: {date}\nTime: {time}\nPlace: {place}\nPlease bring: {bring}\n\n"
+    "If you cannot come, please tell your PPS."
+)
+PRIORITY = 7  # after results and correction requests, before reminders
+
+
+@dataclass(frozen=True)
+class Bimtek:
+    code: str  # e.g. "bimtek-kadia-1": one broadcast, however often it is run
+    title: str
+    day: date
+    at: time
+    place: str
+    bring: str = "-"
+    essential: bool = True  # a schedule is essential; --optional makes /berhenti skip it
+
+
+@dataclass(frozen=True)
+class Target:
+    groups: tuple[str, ...]  # see storage.repositories.audience
+    area: str | None = None
+    tps_numbers: tuple[int, ...] = ()
+
+
+@dataclass
+class Plan:
+    recipients: list[tuple[int, str]]
+    per_channel: Counter[str] = field(default_factory=Counter)
+    new: int = 0  # not queued yet under this code
+    seconds: float = 0.0  # at the bot's rate
+
+
+def prefix(code: str) -> str:
+    return f"broadcast:{code}:"
+
+
+def _repos(app: App, session: Any) -> Repos:
+    return Repos(session, app.crypto, app.settings.wilayah_edition)
+
+
+async def plan(app: App, target: Target, code: str) -> Plan:
+    async with app.db.transaction() as session:
+        repos = _repos(app, session)
+        recipients = await repos.audience.recipients(
+            app.period.code, groups=target.groups, area=target.area, tps_numbers=target.tps_numbers
+        )
+        queued = sum((await repos.outbox.counts(prefix=prefix(code))).values())
+    result = Plan(recipients, Counter(channel for _, channel in recipients))
+    result.new = max(len(recipients) - queued, 0)
+    result.seconds = result.new / app.settings.telegram_rate
+    return result
+
+
+async def enqueue(app: App, bimtek: Bimtek, recipients: list[tuple[int, str]]) -> int:
+    """Queue the schedule for every recipient not queued yet; how many were added."""
+    message = OutgoingMessage(
+        BIMTEK,
+        {
+            "title": bimtek.title,
+            "date": format_date(bimtek.day, format="full", locale="id"),
+            "time": bimtek.at.strftime("%H.%M"),
+            "place": bimtek.place,
+            "bring": bimtek.bring,
+        },
+    )
+    now = utcnow()
+    added = 0
+    async with app.db.transaction() as session:
+        outbox = _repos(app, session).outbox
+        for person_id, channel in recipients:
+            added += await outbox.enqueue(
+                person_id=person_id,
+                channel=channel,
+                kind="broadcast",
+                message=message,
+                key=f"{prefix(bimtek.code)}{person_id}",
+                now=now,
+                priority=PRIORITY,
+                essential=bimtek.essential,
+            )
+    return added
+
+
+async def progress(app: App, code: str) -> dict[str, int]:
+    async with app.db.transaction() as session:
+        return await _repos(app, session).outbox.counts(prefix=prefix(code))
+
+
+def done(counts: dict[str, int]) -> bool:
+    return not counts.get(OutboxStatus.QUEUED, 0) and not counts.get(OutboxStatus.SENDING, 0)
+
+
+async def report(app: App, code: str, unreachable_csv: Path | None = None) -> dict[str, Any]:
+    """Sent, failed (by reason), unreachable; the unreachable people written as CSV (name,
+    phone, registration number) for a phone call."""
+    async with app.db.transaction() as session:
+        repos = _repos(app, session)
+        outcomes = await repos.outbox.outcomes(prefix(code))
+        rows = []
+        for person_id, channel, status, error in outcomes:
+            if status != OutboxStatus.UNREACHABLE or unreachable_csv is None:
+                continue
+            application = await repos.applications.of_person(person_id, app.period.code)
+            rows.append(
+                [
+                    application.details.name if application else "",
+                    application.details.phone if application else "",
+                    application.reg_number if application else "",
+                    channel,
+                    error or "",
+                ]
+            )
+    if unreachable_csv is not None:
+        with unreachable_csv.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["nama", "nomor_hp", "nomor_pendaftaran", "kanal", "alasan"])
+            writer.writerows(rows)
+    statuses = Counter(status for _, _, status, _ in outcomes)
+    failures = Counter(
+        (error or "?")[:80] for _, _, status, error in outcomes if status == OutboxStatus.FAILED
+    )
+    return {"statuses": dict(statuses), "failures": dict(failures), "unreachable": len(rows)}

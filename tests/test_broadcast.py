@@ -1,0 +1,166 @@
+"""Bimtek broadcasts (issue 11, point 3): the audience by wilayah and status, the preview, a
+resumable enqueue, the sender delivering it over Telegram within the limits, and the delivery
+report with the unreachable people as CSV. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import broadcast
+from bot.app import App
+from handlers.i18n import Translator
+from storage.domain import ApplicationStatus
+from storage.models import Application
+from storage.repositories import Repos
+from tests.dialog import ConsoleChat, Person, fill_registration
+from tests.telegram_chat import TelegramChat, running_bot
+from tests.test_sender import bot_and_sender, limited_fake
+
+BIMTEK = broadcast.Bimtek(
+    code="bimtek-1",
+    title="Bimtek KPPS Kecamatan Mandonga",
+    day=date(2027, 1, 23),
+    at=time(8, 0),
+    place="Aula Kelurahan Korumba",
+    bring="KTP-el dan alat tulis",
+)
+
+
+def repos(app: App, session: Any) -> Repos:
+    return Repos(session, app.crypto, app.settings.wilayah_edition)
+
+
+async def set_status(app: App, reg_number: str, status: ApplicationStatus) -> None:
+    async with app.db.transaction() as session:
+        r = repos(app, session)
+        application_id = await r.applications.id_by_number(app.period.code, reg_number)
+        assert application_id is not None
+        await r.applications.set_status(application_id, status, actor_person_id=None)
+
+
+async def applicants_on_telegram(app: App, t: Translator) -> list[int]:
+    """Three applicants over Telegram (two in Mandonga, one in Kadia) and one draft."""
+    people = [
+        (700101, Person(serial=1, name="Ani Lestari")),
+        (700102, Person(serial=2, name="Bahrun Lamba", kelurahan="Labibia")),
+        (700103, Person(serial=3, name="Citra Dewi", kecamatan="Kadia", kelurahan="Bende")),
+    ]
+    async with running_bot(app) as (fake, _):
+        for chat_id, person in people:
+            await fill_registration(TelegramChat(fake, app, chat_id=chat_id), person)
+        draft = TelegramChat(fake, app, chat_id=700104)
+        await draft.say("/daftar")
+        await draft.press(t.C_("button", "I agree"))
+    async with app.db.transaction() as session:
+        numbers = (
+            (await session.execute(select(Application.reg_number).order_by(Application.id)))
+            .scalars()
+            .all()
+        )
+    await set_status(app, numbers[0], ApplicationStatus.SELECTED)
+    await set_status(app, numbers[1], ApplicationStatus.RESERVE)
+    await set_status(app, numbers[2], ApplicationStatus.SELECTED)
+    return [chat for chat, _ in people]
+
+
+async def test_the_audience_by_status_and_wilayah(app: App, t: Translator) -> None:
+    await applicants_on_telegram(app, t)
+    everyone = broadcast.Target(groups=("selected", "reserve", "unfinished"))
+    assert len((await broadcast.plan(app, everyone, "x")).recipients) == 4
+    mandonga = broadcast.Target(groups=("selected", "reserve"), area="74.71.01")
+    plan = await broadcast.plan(app, mandonga, "x")
+    assert len(plan.recipients) == 2 and plan.per_channel == {"telegram": 2}
+    selected = broadcast.Target(groups=("selected",))
+    assert len((await broadcast.plan(app, selected, "x")).recipients) == 2
+    drafts = broadcast.Target(groups=("unfinished",))
+    assert len((await broadcast.plan(app, drafts, "x")).recipients) == 1
+
+
+async def test_a_bimtek_broadcast_is_sent_resumed_and_reported(
+    app: App, t: Translator, tmp_path: Path
+) -> None:
+    chats = await applicants_on_telegram(app, t)
+    target = broadcast.Target(groups=("selected", "reserve"))
+    plan = await broadcast.plan(app, target, BIMTEK.code)
+    assert plan.new == 3 and plan.seconds > 0
+    assert await broadcast.enqueue(app, BIMTEK, plan.recipients[:2]) == 2  # then a crash
+    again = await broadcast.plan(app, target, BIMTEK.code)
+    assert again.new == 1
+    assert await broadcast.enqueue(app, BIMTEK, again.recipients) == 1  # only who was missing
+    async with limited_fake() as fake:
+        fake.block_chat(chats[2], "blocked")
+        async with bot_and_sender(app, fake), asyncio.timeout(30):
+            while True:
+                if broadcast.done(await broadcast.progress(app, BIMTEK.code)):
+                    break
+                await asyncio.sleep(0.05)
+        texts = {c.params["chat_id"]: c.params["text"] for c in fake.accepted_sends()}
+    assert set(texts) == set(chats[:2])
+    text = texts[chats[0]]
+    assert "Aula Kelurahan Korumba" in text and "08.00" in text and "Januari 2027" in text
+    assert fake.flood_rejections == 0
+    report = await broadcast.report(app, BIMTEK.code, tmp_path / "unreachable.csv")
+    assert report["statuses"] == {"sent": 2, "unreachable": 1}
+    with (tmp_path / "unreachable.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["nama"] for row in rows] == ["Citra Dewi"]
+    assert rows[0]["nomor_hp"].startswith("+62") and "blocked" in rows[0]["alasan"]
+    assert broadcast.done(await broadcast.progress(app, BIMTEK.code))
+
+
+def test_the_cli_previews_and_asks_before_sending(
+    settings_factory: Any, monkeypatch: Any, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.app import build_app
+    from bot.cli import cli
+
+    settings = settings_factory()
+
+    async def prepare() -> None:
+        app = await build_app(settings)
+        try:
+            for serial in (1, 2):
+                await fill_registration(ConsoleChat(app, f"c{serial}"), Person(serial=serial))
+        finally:
+            await app.close()
+
+    asyncio.run(prepare())
+    monkeypatch.setenv("KPPS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("KPPS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("KPPS_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
+    monkeypatch.setenv("KPPS_LOAD_DEMO_DATA", "false")
+    args = [
+        "broadcast",
+        "bimtek",
+        "--code",
+        "b1",
+        "--title",
+        "Bimtek",
+        "--date",
+        "2027-01-23",
+        "--time",
+        "08:00",
+        "--place",
+        "Aula",
+        "--to",
+        "applicants",
+    ]
+    runner = CliRunner()
+    refused = runner.invoke(cli, args, input="n\n")
+    assert refused.exit_code == 1 and "2" in refused.output
+    sent = runner.invoke(cli, [*args, "--yes"])
+    assert sent.exit_code == 0, sent.output
+    again = runner.invoke(cli, [*args, "--yes"])
+    assert again.exit_code == 0 and "2" in again.output
+    report = runner.invoke(cli, ["broadcast", "report", "b1"])
+    assert report.exit_code == 0 and "b1" in report.output
+    bad = runner.invoke(cli, [*args[:-1], "everyone"])
+    assert bad.exit_code != 0

@@ -20,16 +20,18 @@ from typing import Any
 from babel.dates import format_date
 
 from bot.app import App
+from handlers.flows.attendance import LABELS, option_id
 from handlers.i18n import N_
-from storage.domain import OutboxStatus, OutgoingMessage
+from storage.domain import BROADCAST_PREFIX, OutboxStatus, OutgoingMessage, broadcast_key
 from storage.models import utcnow
 from storage.repositories import Repos
 
 BIMTEK = N_(
     "Bimtek schedule (technical guidance) for KPPS members: {title}\n\n"
     "Date: {date}\nTime: {time}\nPlace: {place}\nPlease bring: {bring}\n\n"
-    "If you cannot come, please tell your PPS."
+    "Will you come? Please answer with a button below."
 )
+CODE_MAX = 40  # the code travels in the answer buttons (Telegram callback data: 64 bytes)
 PRIORITY = 7  # after results and correction requests, before reminders
 
 
@@ -60,7 +62,7 @@ class Plan:
 
 
 def prefix(code: str) -> str:
-    return f"broadcast:{code}:"
+    return f"{BROADCAST_PREFIX}{code}:"
 
 
 def _repos(app: App, session: Any) -> Repos:
@@ -91,6 +93,7 @@ async def enqueue(app: App, bimtek: Bimtek, recipients: list[tuple[int, str]]) -
             "place": bimtek.place,
             "bring": bimtek.bring,
         },
+        tuple((option_id(bimtek.code, answer), label) for answer, label in LABELS.items()),
     )
     now = utcnow()
     added = 0
@@ -102,7 +105,7 @@ async def enqueue(app: App, bimtek: Bimtek, recipients: list[tuple[int, str]]) -
                 channel=channel,
                 kind="broadcast",
                 message=message,
-                key=f"{prefix(bimtek.code)}{person_id}",
+                key=broadcast_key(bimtek.code, person_id),
                 now=now,
                 priority=PRIORITY,
                 essential=bimtek.essential,
@@ -149,3 +152,29 @@ async def report(app: App, code: str, unreachable_csv: Path | None = None) -> di
         (error or "?")[:80] for _, _, status, error in outcomes if status == OutboxStatus.FAILED
     )
     return {"statuses": dict(statuses), "failures": dict(failures), "unreachable": len(rows)}
+
+
+async def attendance(app: App, code: str, path: Path | None = None) -> dict[str, int]:
+    """The answers to a broadcast, counted; written as CSV (name, phone, registration number,
+    answer, when) when ``path`` is given."""
+    async with app.db.transaction() as session:
+        repos = _repos(app, session)
+        answers = await repos.attendance.of(code)
+        rows = []
+        for person_id, answer, at in answers:
+            application = await repos.applications.of_person(person_id, app.period.code)
+            rows.append(
+                [
+                    application.details.name if application else "",
+                    application.details.phone if application else "",
+                    application.reg_number if application else "",
+                    answer,
+                    at.astimezone(app.period.zone).strftime("%Y-%m-%d %H:%M"),
+                ]
+            )
+    if path is not None:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["nama", "nomor_hp", "nomor_pendaftaran", "jawaban", "waktu"])
+            writer.writerows(rows)
+    return dict(Counter(answer for _, answer, _ in answers))

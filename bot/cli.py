@@ -4,6 +4,7 @@ rotation and the orphan file sweep."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, time
 from pathlib import Path
@@ -425,7 +426,9 @@ async def _print_report(app: App, code: str, unreachable_csv: Path | None) -> No
 
 @broadcast_cli.command("bimtek")
 def broadcast_bimtek(
-    code: Annotated[str, typer.Option(help="A name for this broadcast; run again to resume.")],
+    code: Annotated[
+        str, typer.Option(help="A name for this broadcast (a-z, 0-9, -); run again to resume.")
+    ],
     title: Annotated[str, typer.Option()],
     day: Annotated[datetime, typer.Option("--date", formats=["%Y-%m-%d"])],
     at: Annotated[str, typer.Option("--time", help="HH:MM, local time.")],
@@ -448,6 +451,8 @@ def broadcast_bimtek(
 
     settings = _settings()
     t = _t()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", code) or len(code) > broadcast.CODE_MAX:
+        raise typer.BadParameter(code, param_hint="--code")
     groups = tuple(to)
     unknown = set(groups) - {"selected", "reserve", "applicants", "unfinished"}
     if unknown:
@@ -491,6 +496,31 @@ def broadcast_bimtek(
         if wait:
             await _watch(app, code)
             await _print_report(app, code, unreachable_csv)
+
+    _run(_with_app(settings, body))
+
+
+@broadcast_cli.command("attendance")
+def broadcast_attendance(
+    code: str,
+    csv_file: Annotated[Path | None, typer.Option("--csv", dir_okay=False)] = None,
+) -> None:
+    """The answers "Hadir" / "Berhalangan" to a schedule, counted (and as CSV)."""
+    from bot import broadcast
+
+    settings = _settings()
+
+    async def body(app: App) -> None:
+        counts = await broadcast.attendance(app, code, csv_file)
+        console.print(
+            _t()._(
+                "Answers to {code}: {coming} coming (hadir), {absent} cannot come (berhalangan).",
+                code=code,
+                coming=counts.get("hadir", 0),
+                absent=counts.get("berhalangan", 0),
+            ),
+            markup=False,
+        )
 
     _run(_with_app(settings, body))
 

@@ -259,3 +259,11 @@ class Recipient:
     locale: str | None
     quiet: bool  # asked for no non-essential messages
     unreachable: bool  # blocked the bot or left the platform, and has not written since
+
+
+BROADCAST_PREFIX = "broadcast:"
+
+
+def broadcast_key(code: str, person_id: int) -> str:
+    """The outbox idempotency key of a broadcast's message to one person."""
+    return f"{BROADCAST_PREFIX}{code}:{person_id}"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot import broadcast
 from bot.app import App
 from handlers.i18n import Translator
+from handlers.messages import Incoming, Kind
 from storage.domain import ApplicationStatus
 from storage.models import Application
 from storage.repositories import Repos
@@ -93,14 +94,22 @@ async def test_a_bimtek_broadcast_is_sent_resumed_and_reported(
     again = await broadcast.plan(app, target, BIMTEK.code)
     assert again.new == 1
     assert await broadcast.enqueue(app, BIMTEK, again.recipients) == 1  # only who was missing
-    async with limited_fake() as fake:
+    async with limited_fake(first_update_id=500_001) as fake:
         fake.block_chat(chats[2], "blocked")
         async with bot_and_sender(app, fake), asyncio.timeout(30):
             while True:
                 if broadcast.done(await broadcast.progress(app, BIMTEK.code)):
                     break
                 await asyncio.sleep(0.05)
-        texts = {c.params["chat_id"]: c.params["text"] for c in fake.accepted_sends()}
+            texts = {c.params["chat_id"]: c.params["text"] for c in fake.accepted_sends()}
+            coming = TelegramChat(fake, app, chat_id=chats[0])
+            out = await coming.press(t.C_("button", "Hadir"))
+            assert t.C_("button", "Hadir") in out
+            assert "✅" in fake.messages(chats[0])[0].text  # the schedule shows the answer
+            await TelegramChat(fake, app, chat_id=chats[1]).press(t.C_("button", "Berhalangan"))
+    forged = Incoming("telegram", "700104", Kind.BUTTON, button_id=f"attend:{BIMTEK.code}:hadir")
+    reply = await app.engine.handle(forged)  # the draft's chat got no schedule: not counted
+    assert reply is not None and reply.notice and not reply.text
     assert set(texts) == set(chats[:2])
     text = texts[chats[0]]
     assert "Aula Kelurahan Korumba" in text and "08.00" in text and "Januari 2027" in text
@@ -112,6 +121,11 @@ async def test_a_bimtek_broadcast_is_sent_resumed_and_reported(
     assert [row["nama"] for row in rows] == ["Citra Dewi"]
     assert rows[0]["nomor_hp"].startswith("+62") and "blocked" in rows[0]["alasan"]
     assert broadcast.done(await broadcast.progress(app, BIMTEK.code))
+    counts = await broadcast.attendance(app, BIMTEK.code, tmp_path / "hadir.csv")
+    assert counts == {"hadir": 1, "berhalangan": 1}  # the forged answer was not recorded
+    with (tmp_path / "hadir.csv").open(encoding="utf-8") as handle:
+        answers = {row["nama"]: row["jawaban"] for row in csv.DictReader(handle)}
+    assert answers == {"Ani Lestari": "hadir", "Bahrun Lamba": "berhalangan"}
 
 
 def test_the_cli_previews_and_asks_before_sending(
@@ -162,5 +176,8 @@ def test_the_cli_previews_and_asks_before_sending(
     assert again.exit_code == 0 and "2" in again.output
     report = runner.invoke(cli, ["broadcast", "report", "b1"])
     assert report.exit_code == 0 and "b1" in report.output
+    answers = runner.invoke(cli, ["broadcast", "attendance", "b1"])
+    assert answers.exit_code == 0 and "b1" in answers.output
+    assert runner.invoke(cli, [*args[:3], "Bad Code!", *args[4:], "--yes"]).exit_code != 0
     bad = runner.invoke(cli, [*args[:-1], "everyone"])
     assert bad.exit_code != 0

@@ -114,8 +114,14 @@ async def sending(
         await channel.bot.session.close()
 
 
-def limited_fake() -> FakeTelegramAPI:
-    return FakeTelegramAPI("123456:TEST-TOKEN", flood_limits=FloodLimits(per_bot=30, per_chat=1))
+def limited_fake(first_update_id: int = 100_001) -> FakeTelegramAPI:
+    """The fake Bot API enforcing Telegram's limits. Update ids are unique per bot: a test
+    that already ran a bot with this token starts later, or its updates count as handled."""
+    return FakeTelegramAPI(
+        "123456:TEST-TOKEN",
+        flood_limits=FloodLimits(per_bot=30, per_chat=1),
+        first_update_id=first_update_id,
+    )
 
 
 async def test_a_broadcast_is_delivered_once_each_without_flood_control(

@@ -2,6 +2,7 @@
 own module plus one line here. The first is the home flow (menu, help, status)."""
 
 from handlers.flows import (
+    attendance,
     documents,
     eligibility,
     faq,
@@ -20,4 +21,5 @@ FLOWS: tuple[Flow, ...] = (
     faq.FLOW,
     privacy.FLOW,
     notifications.FLOW,
+    attendance.FLOW,
 )

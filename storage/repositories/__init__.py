@@ -10,6 +10,7 @@ from __future__ import annotations
 from storage.crypto import Crypto
 from storage.db import Session
 from storage.repositories.applications import Applications, DuplicateNik
+from storage.repositories.attendance import Attendance
 from storage.repositories.audience import Audience
 from storage.repositories.base import ConcurrencyConflict
 from storage.repositories.conversations import Conversations
@@ -23,6 +24,7 @@ from storage.repositories.wilayah import Wilayah
 
 __all__ = [
     "Applications",
+    "Attendance",
     "Audience",
     "ConcurrencyConflict",
     "Consents",
@@ -57,3 +59,4 @@ class Repos:
         self.outbox = Outbox(session, crypto)
         self.sender_leases = SenderLeases(session)
         self.audience = Audience(session)
+        self.attendance = Attendance(session)

@@ -209,6 +209,13 @@ class Outbox:
             statement = statement.where(OutboxMessage.idempotency_key.startswith(prefix))
         return {status: int(count) for status, count in (await self.session.execute(statement))}
 
+    async def has(self, key: str) -> bool:
+        """Whether a message with this idempotency key was queued (whatever became of it)."""
+        result = await self.session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+        )
+        return result.first() is not None
+
     async def outcomes(self, prefix: str) -> list[tuple[int, str, str, str | None]]:
         """(person, channel, status, last error) of every message under a key prefix."""
         result = await self.session.execute(

@@ -7,7 +7,8 @@ Create Date: 2026-12-03
 Messages the bot sends on its own are written to ``outbox`` in the transaction of the change
 that causes them and sent by one sender per bot, which holds a row of ``sender_leases``. A
 person may stop non-essential messages (``people.quiet_since``); an identity the platform
-says is gone gets ``identities.unreachable_at``.
+says is gone gets ``identities.unreachable_at``. Answers to a schedule broadcast go to
+``attendance``.
 """
 from typing import Sequence, Union
 
@@ -61,9 +62,25 @@ def upgrade() -> None:
         sa.Column('until', UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('name', name=op.f('pk_sender_leases')),
     )
+    op.create_table(
+        'attendance',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('broadcast_code', sa.String(length=40), nullable=False),
+        sa.Column('person_id', sa.Integer(), nullable=False),
+        sa.Column('answer', sa.String(length=12), nullable=False),
+        sa.Column('at', UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['person_id'], ['people.id'],
+                                name=op.f('fk_attendance_person_id_people'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance')),
+        sa.UniqueConstraint('broadcast_code', 'person_id',
+                            name=op.f('uq_attendance_broadcast_code')),
+    )
+    op.create_index(op.f('ix_attendance_person_id'), 'attendance', ['person_id'])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_attendance_person_id'), table_name='attendance')
+    op.drop_table('attendance')
     op.drop_table('sender_leases')
     op.drop_index(op.f('ix_outbox_person_id'), table_name='outbox')
     op.drop_index('ix_outbox_due', table_name='outbox')

@@ -122,36 +122,46 @@ def done(counts: dict[str, int]) -> bool:
     return not counts.get(OutboxStatus.QUEUED, 0) and not counts.get(OutboxStatus.SENDING, 0)
 
 
+CONTACT_COLUMNS = ["nama", "nomor_hp", "nomor_pendaftaran"]
+
+
+async def _contact(app: App, repos: Repos, person_id: int) -> list[str]:
+    """Name, phone and registration number of a person (empty without an application)."""
+    application = await repos.applications.of_person(person_id, app.period.code)
+    if application is None:
+        return ["", "", ""]
+    return [application.details.name, application.details.phone, application.reg_number]
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
 async def report(app: App, code: str, unreachable_csv: Path | None = None) -> dict[str, Any]:
     """Sent, failed (by reason), unreachable; the unreachable people written as CSV (name,
-    phone, registration number) for a phone call."""
+    phone, registration number, channel, reason) for a phone call."""
     async with app.db.transaction() as session:
         repos = _repos(app, session)
         outcomes = await repos.outbox.outcomes(prefix(code))
-        rows = []
-        for person_id, channel, status, error in outcomes:
-            if status != OutboxStatus.UNREACHABLE or unreachable_csv is None:
-                continue
-            application = await repos.applications.of_person(person_id, app.period.code)
-            rows.append(
-                [
-                    application.details.name if application else "",
-                    application.details.phone if application else "",
-                    application.reg_number if application else "",
-                    channel,
-                    error or "",
-                ]
-            )
+        rows = [
+            [*await _contact(app, repos, person_id), channel, error or ""]
+            for person_id, channel, status, error in outcomes
+            if status == OutboxStatus.UNREACHABLE and unreachable_csv is not None
+        ]
     if unreachable_csv is not None:
-        with unreachable_csv.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["nama", "nomor_hp", "nomor_pendaftaran", "kanal", "alasan"])
-            writer.writerows(rows)
+        _write_csv(unreachable_csv, [*CONTACT_COLUMNS, "kanal", "alasan"], rows)
     statuses = Counter(status for _, _, status, _ in outcomes)
     failures = Counter(
         (error or "?")[:80] for _, _, status, error in outcomes if status == OutboxStatus.FAILED
     )
-    return {"statuses": dict(statuses), "failures": dict(failures), "unreachable": len(rows)}
+    return {
+        "statuses": dict(statuses),
+        "failures": dict(failures),
+        "unreachable": statuses.get(OutboxStatus.UNREACHABLE, 0),
+    }
 
 
 async def attendance(app: App, code: str, path: Path | None = None) -> dict[str, int]:
@@ -160,21 +170,14 @@ async def attendance(app: App, code: str, path: Path | None = None) -> dict[str,
     async with app.db.transaction() as session:
         repos = _repos(app, session)
         answers = await repos.attendance.of(code)
-        rows = []
-        for person_id, answer, at in answers:
-            application = await repos.applications.of_person(person_id, app.period.code)
-            rows.append(
-                [
-                    application.details.name if application else "",
-                    application.details.phone if application else "",
-                    application.reg_number if application else "",
-                    answer,
-                    at.astimezone(app.period.zone).strftime("%Y-%m-%d %H:%M"),
-                ]
-            )
+        rows = [
+            [
+                *await _contact(app, repos, person_id),
+                answer,
+                at.astimezone(app.period.zone).strftime("%Y-%m-%d %H:%M"),
+            ]
+            for person_id, answer, at in answers
+        ]
     if path is not None:
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["nama", "nomor_hp", "nomor_pendaftaran", "jawaban", "waktu"])
-            writer.writerows(rows)
+        _write_csv(path, [*CONTACT_COLUMNS, "jawaban", "waktu"], rows)
     return dict(Counter(answer for _, answer, _ in answers))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,16 @@ BIMTEK = N_(
     "Will you come? Please answer with a button below."
 )
 CODE_MAX = 40  # the code travels in the answer buttons (Telegram callback data: 64 bytes)
+REMIND_EVE = N_(
+    "Reminder: tomorrow, {date}, at {time} is the bimtek \u201c{title}\u201d at {place}. "
+    "Please bring: {bring}."
+)
+REMIND_MORNING = N_(
+    "Reminder: today at {time} is the bimtek \u201c{title}\u201d at {place}. Please bring: {bring}."
+)
+EVE_AT = time(17, 0)  # local time, the day before
+MORNING_AT = time(6, 0)  # local time, the day itself (or an hour before an earlier start)
+REMINDER_PRIORITY = 8
 PRIORITY = 7  # after results and correction requests, before reminders
 
 
@@ -82,20 +92,39 @@ async def plan(app: App, target: Target, code: str) -> Plan:
     return result
 
 
+def reminders(app: App, bimtek: Bimtek) -> list[tuple[str, datetime, str]]:
+    """(name, when in UTC, msgid) of the bimtek's reminders: the evening before and the
+    morning of the day (an hour before a start earlier than the usual morning time)."""
+    zone = app.period.zone
+    start = datetime.combine(bimtek.day, bimtek.at, tzinfo=zone)
+    morning = datetime.combine(bimtek.day, MORNING_AT, tzinfo=zone)
+    if morning >= start:
+        morning = start - timedelta(hours=1)
+    eve = datetime.combine(bimtek.day - timedelta(days=1), EVE_AT, tzinfo=zone)
+    return [
+        ("h-1", eve.astimezone(UTC), REMIND_EVE),
+        ("pagi", morning.astimezone(UTC), REMIND_MORNING),
+    ]
+
+
 async def enqueue(app: App, bimtek: Bimtek, recipients: list[tuple[int, str]]) -> int:
-    """Queue the schedule for every recipient not queued yet; how many were added."""
+    """Queue the schedule for every recipient not queued yet, with its reminders (stored
+    rows with a not-before time; those already past are left out); how many schedules were
+    added."""
+    params = {
+        "title": bimtek.title,
+        "date": format_date(bimtek.day, format="full", locale="id"),
+        "time": bimtek.at.strftime("%H.%M"),
+        "place": bimtek.place,
+        "bring": bimtek.bring,
+    }
     message = OutgoingMessage(
         BIMTEK,
-        {
-            "title": bimtek.title,
-            "date": format_date(bimtek.day, format="full", locale="id"),
-            "time": bimtek.at.strftime("%H.%M"),
-            "place": bimtek.place,
-            "bring": bimtek.bring,
-        },
+        params,
         tuple((option_id(bimtek.code, answer), label) for answer, label in LABELS.items()),
     )
     now = utcnow()
+    due = [(name, at, msgid) for name, at, msgid in reminders(app, bimtek) if at > now]
     added = 0
     async with app.db.transaction() as session:
         outbox = _repos(app, session).outbox
@@ -110,6 +139,18 @@ async def enqueue(app: App, bimtek: Bimtek, recipients: list[tuple[int, str]]) -
                 priority=PRIORITY,
                 essential=bimtek.essential,
             )
+            for name, at, msgid in due:
+                await outbox.enqueue(
+                    person_id=person_id,
+                    channel=channel,
+                    kind="reminder",
+                    message=OutgoingMessage(msgid, params),
+                    key=f"reminder:bimtek:{bimtek.code}:{name}:{person_id}",
+                    now=now,
+                    not_before=at,
+                    priority=REMINDER_PRIORITY,
+                    essential=False,
+                )
     return added
 
 

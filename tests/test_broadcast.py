@@ -181,3 +181,56 @@ def test_the_cli_previews_and_asks_before_sending(
     assert runner.invoke(cli, [*args[:3], "Bad Code!", *args[4:], "--yes"]).exit_code != 0
     bad = runner.invoke(cli, [*args[:-1], "everyone"])
     assert bad.exit_code != 0
+
+
+async def test_a_bimtek_is_reminded_the_evening_before_and_that_morning(
+    app: App, t: Translator
+) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from storage.models import OutboxMessage, utcnow
+
+    people = []
+    for serial in (1, 2):
+        await fill_registration(ConsoleChat(app, f"r{serial}"), Person(serial=serial))
+    async with app.db.transaction() as session:
+        people = (await session.execute(select(Application.person_id))).scalars().all()
+    recipients = [(int(p), "console") for p in people]
+    await broadcast.enqueue(app, BIMTEK, recipients)
+    await broadcast.enqueue(app, BIMTEK, recipients)  # again: nothing twice
+    async with app.db.transaction() as session:
+        rows = [
+            row
+            for row in (await session.execute(select(OutboxMessage))).scalars()
+            if row.idempotency_key.startswith("reminder:bimtek:")
+        ]
+    zone = ZoneInfo(app.period.timezone)
+    expected = {
+        datetime(2027, 1, 22, 17, 0, tzinfo=zone).astimezone(UTC),
+        datetime(2027, 1, 23, 6, 0, tzinfo=zone).astimezone(UTC),
+    }
+    assert len(rows) == 4 and {row.not_before for row in rows} == expected
+    assert all(row.kind == "reminder" and not row.essential for row in rows)
+    async with app.db.transaction() as session:
+        claimed = await repos(app, session).outbox.claim(
+            "s",
+            max(expected) + timedelta(minutes=1),
+            limit=10,
+            lease=timedelta(1),
+            channel="console",
+        )
+    reminder = next(item for item in claimed if item.kind == "reminder")
+    text = app.i18n.get("id")._(reminder.message.msgid, **reminder.message.params)
+    assert "Aula Kelurahan Korumba" in text and "08.00" in text and "KTP-el" in text
+    tonight = broadcast.Bimtek(
+        code="malam-ini",
+        title="Bimtek",
+        day=utcnow().astimezone(zone).date(),
+        at=time(23, 59),
+        place="Aula",
+    )
+    await broadcast.enqueue(app, tonight, recipients[:1])
+    async with app.db.transaction() as session:
+        keys = (await session.execute(select(OutboxMessage.idempotency_key))).scalars().all()
+    assert not any(key.startswith("reminder:bimtek:malam-ini:h-1:") for key in keys)  # past

@@ -21,6 +21,27 @@ class Role(StrEnum):
 
 OFFICERS = frozenset({Role.PPS, Role.PPK, Role.KPU_ADMIN})
 
+# The wilayah level of each officer role's scope (Kemendagri code levels: 2 kab/kota,
+# 3 kecamatan, 4 kelurahan/desa).
+SCOPE_LEVEL = {Role.PPS: 4, Role.PPK: 3, Role.KPU_ADMIN: 2}
+
+
+def area_within(code: str | None, scope: str | None) -> bool:
+    """Whether wilayah ``code`` lies inside ``scope`` (the same code or one below it)."""
+    if not code or not scope:
+        return False
+    return code == scope or code.startswith(scope + ".")
+
+
+class Seat(StrEnum):
+    """A seat in a KPPS after selection."""
+
+    KETUA = "ketua"
+    ANGGOTA = "anggota"
+
+
+KPPS_SIZE = 7  # one ketua and six anggota per TPS
+
 
 class ApplicationStatus(StrEnum):
     SUBMITTED = "submitted"  # waiting for the PPS administrative check
@@ -178,6 +199,10 @@ class ApplicationInfo:
     flags: list[str]
     submitted_at: datetime
     details: ApplicantDetails
+    version: int = 0  # bumped by every officer decision
+    seat: Seat | None = None  # after selection (confirmed by the PPS)
+    seat_tps_id: int | None = None
+    reserve_rank: int | None = None  # cadangan number, 1 first
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,6 +191,14 @@ class Application(Base):
     channel: Mapped[str] = mapped_column(String(16))
     consent_version: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped by every officer decision: a decision names the version it was made on, so two
+    # officers acting at once cannot overwrite each other silently.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    # The seat after selection: "ketua" / "anggota" at seat_tps_id (which may be a
+    # neighbouring TPS of the same kelurahan), or a reserve (cadangan) with its rank.
+    seat: Mapped[str | None] = mapped_column(String(12))
+    seat_tps_id: Mapped[int | None] = mapped_column(ForeignKey("tps.id"))
+    reserve_rank: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("period_code", "nik_hash"),
@@ -310,3 +318,82 @@ class Attendance(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("broadcast_code", "person_id"),)
+
+
+class OfficerInvite(Base):
+    """A one-time code a KPU admin made for an officer: role and wilayah, expiring, single
+    use. Only a keyed hash of the code is stored."""
+
+    __tablename__ = "officer_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(13))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    used_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuditEntry(Base):
+    """Every officer decision and every change of an officer's role: who, what, when,
+    before/after (statuses and seats, no personal data), why. ``area`` is the wilayah code
+    of what was acted on, so an audit listing can be scoped like everything else."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_person_id: Mapped[int | None] = mapped_column(Integer)
+    actor_label: Mapped[str] = mapped_column(String(64))  # "person:12" or "cli:admin"
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(48))  # "application:12", "person:3", …
+    area: Mapped[str | None] = mapped_column(String(13), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class PublicResponse(Base):
+    """A response of the public (tanggapan masyarakat) about an applicant, recorded by the
+    PPS during the response period after the announcement. The text is encrypted."""
+
+    __tablename__ = "public_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    recorded_by: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    text_enc: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Publication(Base):
+    """The results of one kelurahan were published (once per period)."""
+
+    __tablename__ = "publications"
+
+    period_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kelurahan_code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class SeatOffer(Base):
+    """A seat left by a member (PAW) offered to the next reserve, who accepts or declines."""
+
+    __tablename__ = "seat_offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    replaces_id: Mapped[int | None] = mapped_column(Integer)
+    tps_id: Mapped[int] = mapped_column(ForeignKey("tps.id"))
+    seat: Mapped[str] = mapped_column(String(12))
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column()
+    answer: Mapped[str | None] = mapped_column(String(12))  # "accepted" / "declined"

@@ -11,6 +11,7 @@ from storage.domain import (
     ApplicantDetails,
     ApplicationInfo,
     ApplicationStatus,
+    Seat,
     StatusChange,
 )
 from storage.models import Application, Consent, Counter
@@ -81,6 +82,7 @@ class Applications:
             person_id=person_id,
             channel=channel,
             consent_version=consent_version,
+            version=0,
         )
         try:
             async with self.session.begin_nested():
@@ -186,6 +188,10 @@ class Applications:
             flags=list(self.crypto.decrypt_json(row.flags_enc)),
             submitted_at=row.submitted_at,
             details=details or ApplicantDetails.from_json(self.crypto.decrypt_json(row.data_enc)),
+            version=row.version or 0,
+            seat=Seat(row.seat) if row.seat else None,
+            seat_tps_id=row.seat_tps_id,
+            reserve_rank=row.reserve_rank,
         )
 
     async def count(self, period_code: str) -> int:

@@ -40,6 +40,7 @@ from handlers.faq import KnowledgeStore
 from handlers.i18n import N_, I18n
 from handlers.limits import NikTries
 from handlers.period import Period, load_period
+from handlers.rules.selection import OfficerPolicy
 from storage.crypto import (
     Crypto,
     KeyError_,
@@ -324,6 +325,10 @@ async def build_app(settings: Settings, *, today: date | None = None) -> App:
         files=files,
         knowledge=knowledge,
         nik_tries=NikTries(settings.nik_tries_per_hour, settings.nik_tries_per_day),
+        policy=OfficerPolicy(
+            digest_minutes=settings.officer_digest_minutes,
+            order=tuple(k.strip() for k in settings.selection_order.split(",") if k.strip()),
+        ),
     )
     return App(settings, db, crypto, i18n, period, engine, files, knowledge)
 

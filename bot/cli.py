@@ -4,9 +4,10 @@ rotation and the orphan file sweep."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -29,8 +30,10 @@ from bot.settings import Settings, get_settings
 from handlers.faq import KnowledgeError, load_knowledge
 from handlers.i18n import I18n, Translator
 from storage.crypto import generate_key
+from storage.domain import SCOPE_LEVEL, Role, area_within
 from storage.importers import ImportFailed, ImportResult, import_tps, import_wilayah
 from storage.maintenance import adopt_keyed_file_names
+from storage.repositories import Repos
 
 cli = typer.Typer(help="kpps-bot: recruit KPPS members by chat.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.")
@@ -538,5 +541,162 @@ def broadcast_report(
         if wait:
             await _watch(app, code)
         await _print_report(app, code, unreachable_csv)
+
+    _run(_with_app(settings, body))
+
+
+officer_cli = typer.Typer(help="Officers (PPS, PPK, KPU admin): invites, listing, revocation.")
+cli.add_typer(officer_cli, name="officer")
+ROLES = {"pps": Role.PPS, "ppk": Role.PPK, "kpu": Role.KPU_ADMIN}
+
+
+@officer_cli.command("invite")
+def officer_invite(
+    role: Annotated[str, typer.Option(help="pps (kelurahan), ppk (kecamatan), kpu (kab/kota).")],
+    wilayah: Annotated[str, typer.Option(help="The region code of the officer's area.")],
+    days: Annotated[int, typer.Option(min=1, max=30, help="Days the code stays valid.")] = 7,
+    by: Annotated[str, typer.Option(help="Who makes the invite (for the audit log).")] = "cli",
+) -> None:
+    """A one-time invite code: the officer sends /petugas CODE to the bot. Printed once,
+    stored only as a keyed hash."""
+    from handlers.flows.officers.join import new_code
+
+    settings = _settings()
+    t = _t()
+    if role not in ROLES:
+        raise typer.BadParameter(role, param_hint="--role")
+    wanted = ROLES[role]
+
+    async def body(app: App) -> None:
+        code = new_code()
+        now = datetime.now(UTC)
+        async with app.db.transaction() as session:
+            repos = Repos(session, app.crypto, settings.wilayah_edition)
+            region = await repos.wilayah.region(wilayah)
+            if (
+                region is None
+                or region.level != SCOPE_LEVEL[wanted]
+                or not area_within(wilayah, app.period.region_code)
+            ):
+                console.print(
+                    t._(
+                        "{code} is not a region of level {level} in {region}.",
+                        code=wilayah,
+                        level=SCOPE_LEVEL[wanted],
+                        region=app.period.region_code,
+                    ),
+                    markup=False,
+                )
+                raise typer.Exit(1)
+            until = now + timedelta(days=days)
+            await repos.invites.create(
+                code, role=wanted, scope=wilayah, created_by=by[:64], now=now, until=until
+            )
+            await repos.audit.record(
+                actor_person_id=None,
+                actor_label=f"cli:{by}"[:64],
+                action="invite_created",
+                subject=f"invite:{wanted.value}",
+                area=wilayah,
+                now=now,
+                after={"role": wanted.value, "scope": wilayah, "expires": until.isoformat()},
+            )
+        console.print(
+            t._(
+                "Invite for {role} of {area} ({code_area}), valid until {until}. The officer "
+                "sends this to the bot:",
+                role=wanted.value,
+                area=region.name,
+                code_area=wilayah,
+                until=until.strftime("%Y-%m-%d %H:%M UTC"),
+            ),
+            markup=False,
+        )
+        typer.echo(f"/petugas {code}")
+
+    _run(_with_app(settings, body))
+
+
+@officer_cli.command("list")
+def officer_list(
+    area: Annotated[str | None, typer.Option(help="Only officers in this region.")] = None,
+) -> None:
+    """The officers: person number, role, area, channels."""
+    settings = _settings()
+
+    async def body(app: App) -> None:
+        async with app.db.transaction() as session:
+            officers = await Repos(session, app.crypto, settings.wilayah_edition).officers.listing(
+                area
+            )
+        for o in officers:
+            typer.echo(f"{o.person_id}\t{o.role.value}\t{o.scope}\t{','.join(o.channels)}")
+        if not officers:
+            console.print(_t()._("No officers."))
+
+    _run(_with_app(settings, body))
+
+
+@officer_cli.command("revoke")
+def officer_revoke(
+    person: Annotated[int, typer.Argument(help="The person number (kpps-bot officer list).")],
+    reason: Annotated[str, typer.Option(help="Why (for the audit log).")] = "",
+    by: Annotated[str, typer.Option(help="Who revokes (for the audit log).")] = "cli",
+) -> None:
+    """Take an officer's role away: from their next message on they are an applicant."""
+    settings = _settings()
+    t = _t()
+
+    async def body(app: App) -> None:
+        async with app.db.transaction() as session:
+            repos = Repos(session, app.crypto, settings.wilayah_edition)
+            found = await repos.officers.get(person)
+            if found is None:
+                console.print(t._("Person {person} is not an officer.", person=person))
+                raise typer.Exit(1)
+            await repos.people.set_role(person, Role.APPLICANT, None)
+            await repos.audit.record(
+                actor_person_id=None,
+                actor_label=f"cli:{by}"[:64],
+                action="officer_revoked",
+                subject=f"person:{person}",
+                area=found.scope,
+                now=datetime.now(UTC),
+                before={"role": found.role.value, "scope": found.scope},
+                reason=reason or None,
+            )
+        console.print(t._("Person {person} is no longer an officer.", person=person))
+
+    _run(_with_app(settings, body))
+
+
+@cli.command("audit")
+def audit_log(
+    area: Annotated[str | None, typer.Option(help="Only entries in this region.")] = None,
+    subject: Annotated[str | None, typer.Option(help="e.g. application:12")] = None,
+) -> None:
+    """The audit log of officers' decisions: when, who, what, on what, before → after, why."""
+    settings = _settings()
+
+    async def body(app: App) -> None:
+        async with app.db.transaction() as session:
+            entries = await Repos(session, app.crypto, settings.wilayah_edition).audit.entries(
+                area=area, subject=subject
+            )
+        for e in entries:
+            typer.echo(
+                "\t".join(
+                    [
+                        e.at.isoformat(timespec="seconds"),
+                        e.actor,
+                        e.action,
+                        e.subject,
+                        e.area or "-",
+                        json.dumps(e.before, sort_keys=True) if e.before else "-",
+                        json.dumps(e.after, sort_keys=True) if e.after else "-",
+                        e.reason or "-",
+                    ]
+                )
+            )
 
     _run(_with_app(settings, body))

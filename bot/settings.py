@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     orphan_file_grace_seconds: int = Field(default=3600, ge=60)
     nik_tries_per_hour: int = Field(default=5, ge=1)
     nik_tries_per_day: int = Field(default=10, ge=1)
+    # A PPS hears of its first applicant at once, then of new ones in a digest at most this
+    # often (minutes).
+    officer_digest_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # How candidates are ordered in a selection proposal (handlers/rules/selection.py).
+    selection_order: str = "age_preference,prior_service,registration_time"
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:

@@ -17,6 +17,7 @@ from handlers.i18n import I18n, Translator
 from handlers.limits import NikTries
 from handlers.messages import Incoming, Option, Reply
 from handlers.period import Period
+from handlers.rules.selection import OfficerPolicy
 from storage.domain import Actor, ApplicationInfo, ConversationState, Role
 from storage.files import FileStore
 from storage.repositories import Repos
@@ -68,6 +69,7 @@ class Ctx:
     files: FileStore | None = None
     knowledge: KnowledgeStore | None = None
     nik_tries: NikTries = field(default_factory=NikTries)
+    policy: OfficerPolicy = field(default_factory=OfficerPolicy)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # The option of the last question that was pressed or typed (None for other input).
     choice: Option | None = None

@@ -30,6 +30,7 @@ from handlers.limits import NikTries
 from handlers.messages import Expect, Incoming, Kind, Option, Reply
 from handlers.period import Period
 from handlers.rules import uploads
+from handlers.rules.selection import OfficerPolicy
 from storage.crypto import Crypto
 from storage.db import Database, Session
 from storage.domain import ConversationState, Role
@@ -60,6 +61,7 @@ class Engine:
         clock: Callable[[], datetime] = _now,
         flows: Iterable[Flow] | None = None,
         nik_tries: NikTries | None = None,
+        policy: OfficerPolicy | None = None,
     ) -> None:
         self.db = db
         self.crypto = crypto
@@ -71,6 +73,7 @@ class Engine:
         self.clock = clock
         self.registry = Registry(FLOWS if flows is None else flows)
         self.nik_tries = nik_tries or NikTries()
+        self.policy = policy or OfficerPolicy()
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -175,6 +178,7 @@ class Engine:
             files=self.files,
             knowledge=self.knowledge,
             nik_tries=self.nik_tries,
+            policy=self.policy,
             after_commit=after_commit,
         )
         ctx.question_hook = lambda text: self.registry.side_answer(ctx, text)
@@ -217,6 +221,10 @@ class Engine:
             return await self.registry.file_taker.handle(ctx)
         if current is not None:
             return await current.handle(ctx)
+        if incoming.kind is Kind.TEXT and incoming.text:
+            for flow in self.registry.menu_takers:
+                if flow.allowed(role) and (reply := await flow.at_menu(ctx, incoming.text)):
+                    return reply
         return await self.registry.home.idle(ctx)
 
     async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:

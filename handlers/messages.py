@@ -135,6 +135,9 @@ class Reply:
     # Everything stored about the person was deleted: a channel drops what it keeps of the
     # chat too (the console's generated forms).
     forget: bool = False
+    # The person's role changed (an officer joined or left): a channel with per-chat command
+    # menus shows this role's commands from now on.
+    menu_role: str | None = None
 
     def prefixed(self, *parts: str) -> Reply:
         """A copy with ``parts`` (paragraphs) before the text; options and hints kept."""

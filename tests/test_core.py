@@ -23,7 +23,7 @@ class ProbeFlow(Flow):
 
     name = "probe"
     namespace = "probe"
-    commands = (Command("pendaftar", N_("Help"), rank=50),)
+    commands = (Command("periksa", N_("Help"), rank=50),)
     roles = OFFICERS
 
     async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
@@ -59,22 +59,22 @@ async def test_an_applicant_cannot_reach_an_officer_flow_and_sees_no_hint(
     engine = officer_engine(app)
     applicant = ConsoleChannel(engine, chat_id="warga")
     unknown = await applicant.send("/nosuchcommand")
-    out = await applicant.send("/pendaftar")
+    out = await applicant.send("/periksa")
     assert "probe" not in out
-    assert out == unknown.replace("nosuchcommand", "pendaftar")  # just an unknown command
+    assert out == unknown.replace("nosuchcommand", "periksa")  # just an unknown command
     forged = await engine.handle(Incoming("console", "warga", Kind.BUTTON, button_id="probe:open"))
     assert forged is not None and forged.notice and not forged.text
     assert forged.notice == t._("That button is no longer active. Please use the menu below.")
     help_text = await applicant.send("/bantuan")
-    assert "/pendaftar" not in help_text
-    assert "pendaftar" not in [name for name, _ in engine.command_menu("id")]
-    assert "pendaftar" in [name for name, _ in engine.command_menu("id", Role.PPS)]
+    assert "/periksa" not in help_text
+    assert "periksa" not in [name for name, _ in engine.command_menu("id")]
+    assert "periksa" in [name for name, _ in engine.command_menu("id", Role.PPS)]
 
     await make_officer(app, "officer")
     officer = ConsoleChannel(engine, chat_id="officer")
-    assert "probe list" in await officer.send("/pendaftar")
+    assert "probe list" in await officer.send("/periksa")
     assert "probe open" in await officer.send("1")  # typed number of its option
-    assert "/pendaftar" in await officer.send("/bantuan")
+    assert "/periksa" in await officer.send("/bantuan")
 
 
 def test_the_registry_refuses_a_command_or_namespace_owned_twice() -> None:

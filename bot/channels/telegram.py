@@ -420,6 +420,11 @@ class TelegramChannel:
             log.info("edit refused: %s", error.message)
 
     async def send(self, chat_id: int, reply: Reply) -> None:
+        if reply.menu_role:
+            try:
+                await self.set_chat_commands(chat_id, Role(reply.menu_role))
+            except TelegramBadRequest as error:
+                log.info("chat commands refused: %s", error.message)
         for outgoing in reply.files:
             await self.bot.send_document(
                 chat_id=chat_id,

@@ -12,6 +12,7 @@ from handlers.flows import (
     registration,
 )
 from handlers.flows.base import Flow
+from handlers.flows.officers import join, paw, publish, review, selection
 
 FLOWS: tuple[Flow, ...] = (
     home.FLOW,
@@ -22,4 +23,11 @@ FLOWS: tuple[Flow, ...] = (
     privacy.FLOW,
     notifications.FLOW,
     attendance.FLOW,
+    join.JOIN,
+    join.LEAVE,
+    review.FLOW,
+    selection.FLOW,
+    publish.FLOW,
+    paw.FLOW,
+    paw.SEAT,
 )

@@ -75,6 +75,11 @@ class Flow:
         or None. Only a flow that answers questions overrides this."""
         return None
 
+    async def at_menu(self, ctx: Ctx, text: str) -> Reply | None:
+        """Text typed outside every flow that this flow recognises (an officer typing a
+        registration number), or None. Asked before the home flow, for allowed roles only."""
+        return None
+
     def allowed(self, role: Role) -> bool:
         return role in self.roles
 
@@ -126,6 +131,7 @@ class Registry:
         takers = [flow for flow in self.flows if flow.takes_files]
         self.file_taker = takers[0] if takers else None
         self.answerers = [f for f in self.flows if type(f).side_answer is not Flow.side_answer]
+        self.menu_takers = [f for f in self.flows if type(f).at_menu is not Flow.at_menu]
 
     def side_answer(self, ctx: Ctx, text: str) -> str | None:
         for flow in self.answerers:

@@ -59,6 +59,11 @@ ICONS = {
 }
 
 
+def fix_reminder_key(document_id: int) -> str:
+    """The outbox key of the reminder of a document the PPS asked to correct."""
+    return f"reminder:docfix:{document_id}"
+
+
 def required(spec: DocumentSpec, application: ApplicationInfo) -> bool:
     details = application.details
     return rules.document_required(
@@ -340,7 +345,7 @@ async def _upload(
         raise RuntimeError("no file store configured")
     rule = rule_for(spec)
     stored = await ctx.files.put(data, encrypt=rule.encrypt)
-    _, replaced = await ctx.repos.documents.put(
+    stored_doc, replaced = await ctx.repos.documents.put(
         application_id=application.id,
         kind=spec.kind,
         file_key=stored.key,
@@ -352,6 +357,9 @@ async def _upload(
         pages=checked.pages,
         channel_file_id=attachments[0].file_id,
     )
+    await ctx.repos.decisions.touch(application.id)  # an officer's open card is now stale
+    if application.person_id is not None:
+        await ctx.repos.outbox.cancel(application.person_id, keys=[fix_reminder_key(stored_doc.id)])
     if replaced and not await ctx.repos.documents.file_in_use(replaced):
         files = ctx.files
 

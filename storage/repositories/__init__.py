@@ -15,9 +15,11 @@ from storage.repositories.audience import Audience
 from storage.repositories.base import ConcurrencyConflict
 from storage.repositories.conversations import Conversations
 from storage.repositories.counters import Counters
+from storage.repositories.decisions import Decisions
 from storage.repositories.deliveries import Deliveries
 from storage.repositories.documents import Documents
 from storage.repositories.meta import MetaRepo
+from storage.repositories.officers import Audit, Invites, Officers
 from storage.repositories.outbox import Outbox, SenderLeases
 from storage.repositories.people import Consents, People
 from storage.repositories.wilayah import Wilayah
@@ -26,14 +28,18 @@ __all__ = [
     "Applications",
     "Attendance",
     "Audience",
+    "Audit",
     "ConcurrencyConflict",
     "Consents",
     "Conversations",
     "Counters",
+    "Decisions",
     "Deliveries",
     "Documents",
     "DuplicateNik",
+    "Invites",
     "MetaRepo",
+    "Officers",
     "Outbox",
     "People",
     "Repos",
@@ -60,3 +66,7 @@ class Repos:
         self.sender_leases = SenderLeases(session)
         self.audience = Audience(session)
         self.attendance = Attendance(session)
+        self.invites = Invites(session, crypto)
+        self.officers = Officers(session)
+        self.audit = Audit(session)
+        self.decisions = Decisions(session, crypto)

@@ -20,6 +20,27 @@ from storage.repositories.base import ConcurrencyConflict
 from storage.repositories.documents import Documents
 
 
+def info_of(
+    crypto: Crypto, row: Application, details: ApplicantDetails | None = None
+) -> ApplicationInfo:
+    return ApplicationInfo(
+        id=row.id,
+        reg_number=row.reg_number,
+        period_code=row.period_code,
+        person_id=row.person_id,
+        kelurahan_code=row.kelurahan_code,
+        tps_id=row.tps_id,
+        status=ApplicationStatus(row.status),
+        flags=list(crypto.decrypt_json(row.flags_enc)),
+        submitted_at=row.submitted_at,
+        details=details or ApplicantDetails.from_json(crypto.decrypt_json(row.data_enc)),
+        version=row.version or 0,
+        seat=Seat(row.seat) if row.seat else None,
+        seat_tps_id=row.seat_tps_id,
+        reserve_rank=row.reserve_rank,
+    )
+
+
 class DuplicateNik(Exception):
     """An application with this NIK already exists in the period."""
 
@@ -177,22 +198,7 @@ class Applications:
         return self._info(row) if row else None
 
     def _info(self, row: Application, details: ApplicantDetails | None = None) -> ApplicationInfo:
-        return ApplicationInfo(
-            id=row.id,
-            reg_number=row.reg_number,
-            period_code=row.period_code,
-            person_id=row.person_id,
-            kelurahan_code=row.kelurahan_code,
-            tps_id=row.tps_id,
-            status=ApplicationStatus(row.status),
-            flags=list(self.crypto.decrypt_json(row.flags_enc)),
-            submitted_at=row.submitted_at,
-            details=details or ApplicantDetails.from_json(self.crypto.decrypt_json(row.data_enc)),
-            version=row.version or 0,
-            seat=Seat(row.seat) if row.seat else None,
-            seat_tps_id=row.seat_tps_id,
-            reserve_rank=row.reserve_rank,
-        )
+        return info_of(self.crypto, row, details)
 
     async def count(self, period_code: str) -> int:
         stmt = select(func.count(Application.id)).where(Application.period_code == period_code)

@@ -37,6 +37,10 @@ class Documents:
         )
         return [_info(row) for row in rows.scalars()]
 
+    async def application_of(self, document_id: int) -> int | None:
+        row = await self.session.get(Document, document_id)
+        return row.application_id if row else None
+
     async def put(
         self,
         *,

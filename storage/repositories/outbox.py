@@ -43,29 +43,37 @@ class Outbox:
         priority: int = 5,
         not_before: datetime | None = None,
         essential: bool = True,
+        replace: bool = False,
     ) -> bool:
         """Queue a message; False if one with this idempotency key exists already.
         ``essential=False`` (reminders, optional broadcasts): not sent to a person who asked
-        for quiet (/berhenti)."""
+        for quiet (/berhenti). ``replace``: a message with this key that is still queued
+        gets this one's content (a digest brought up to date); True then too."""
         insert = postgresql.insert if is_postgres(self.session) else sqlite.insert
-        result = await self.session.execute(
-            insert(OutboxMessage)
-            .values(
-                person_id=person_id,
-                channel=channel,
-                kind=kind,
-                priority=priority,
-                essential=essential,
-                payload_enc=self.crypto.encrypt_json(message.to_json()),
-                idempotency_key=key,
-                status=Status.QUEUED.value,
-                attempts=0,
-                not_before=not_before or now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
-            .returning(OutboxMessage.id)
+        statement = insert(OutboxMessage).values(
+            person_id=person_id,
+            channel=channel,
+            kind=kind,
+            priority=priority,
+            essential=essential,
+            payload_enc=self.crypto.encrypt_json(message.to_json()),
+            idempotency_key=key,
+            status=Status.QUEUED.value,
+            attempts=0,
+            not_before=not_before or now,
+            created_at=now,
         )
+        if replace:
+            statement = statement.on_conflict_do_update(
+                index_elements=[OutboxMessage.idempotency_key],
+                set_={"payload_enc": statement.excluded.payload_enc},
+                where=OutboxMessage.status == Status.QUEUED.value,
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(
+                index_elements=[OutboxMessage.idempotency_key]
+            )
+        result = await self.session.execute(statement.returning(OutboxMessage.id))
         return result.first() is not None
 
     async def claim(

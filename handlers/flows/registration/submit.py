@@ -7,6 +7,7 @@ from typing import Any
 
 from handlers.context import Ctx
 from handlers.flows import documents
+from handlers.flows.officers import notify
 from handlers.flows.registration.questions import Draft, Step
 from handlers.flows.registration.reminders import unfinished_key
 from handlers.flows.registration.screens import (
@@ -169,6 +170,7 @@ async def submit(ctx: Ctx, chosen: str | None) -> Reply:
         return await _nik_taken(ctx)
     ctx.set_application(application)  # documents.start leaves this flow
     await ctx.repos.outbox.cancel(application.person_id or 0, keys=[unfinished_key(ctx)])
+    await notify.applicant_submitted(ctx, application)
     text = ctx.t._(
         "Your registration has been received. Your registration number is:\n\n{number}\n\n"
         "Please keep this number. What happens next:",

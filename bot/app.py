@@ -328,6 +328,7 @@ async def build_app(settings: Settings, *, today: date | None = None) -> App:
         policy=OfficerPolicy(
             digest_minutes=settings.officer_digest_minutes,
             order=tuple(k.strip() for k in settings.selection_order.split(",") if k.strip()),
+            broadcast_rate=settings.telegram_rate,
         ),
     )
     return App(settings, db, crypto, i18n, period, engine, files, knowledge)

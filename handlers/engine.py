@@ -219,12 +219,12 @@ class Engine:
         current = self.registry.get(ctx.conv.flow)
         if incoming.attachments and current is None and self.registry.file_taker:
             return await self.registry.file_taker.handle(ctx)
-        if current is not None:
-            return await current.handle(ctx)
-        if incoming.kind is Kind.TEXT and incoming.text:
-            for flow in self.registry.menu_takers:
+        if incoming.kind is Kind.TEXT and incoming.text and (current is None or not current.holds):
+            for flow in self.registry.menu_takers:  # not in the middle of a draft
                 if flow.allowed(role) and (reply := await flow.at_menu(ctx, incoming.text)):
                     return reply
+        if current is not None:
+            return await current.handle(ctx)
         return await self.registry.home.idle(ctx)
 
     async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +234,43 @@ async def test_a_bimtek_is_reminded_the_evening_before_and_that_morning(
     async with app.db.transaction() as session:
         keys = (await session.execute(select(OutboxMessage.idempotency_key))).scalars().all()
     assert not any(key.startswith("reminder:bimtek:malam-ini:h-1:") for key in keys)  # past
+
+
+async def test_the_answer_can_be_typed_also_in_the_middle_of_a_registration(
+    app: App, t: Translator
+) -> None:
+    done = ConsoleChat(app, "c1")
+    await fill_registration(done, Person(serial=1))
+    busy = ConsoleChat(app, "c2")
+    await busy.say("/daftar")
+    await busy.press(t.C_("button", "I agree"))
+    async with app.db.transaction() as session:
+        r = repos(app, session)
+        people = [(await r.people.resolve("console", chat)).person_id for chat in ("c1", "c2")]
+    await broadcast.enqueue(app, BIMTEK, [(p, "console") for p in people if p])
+    async with app.db.transaction() as session:
+        outbox = repos(app, session).outbox
+        now = datetime.now(UTC)
+        for item in await outbox.claim(
+            "test", now, limit=10, lease=timedelta(minutes=1), channel="console"
+        ):
+            if item.kind == "broadcast":
+                await outbox.sent(item.id, "test", platform_id="1", at=now)
+    out = await done.say("hadir")  # typed at the menu
+    assert (
+        t._(
+            "Thank you, your answer is recorded: {answer}. You can change it with the buttons of "
+            "the schedule message.",
+            answer=t.C_("button", "Hadir"),
+        )
+        in out
+    )
+    out = await busy.say("/berhalangan")  # a registration in progress goes on after it
+    assert (
+        t.C_("button", "Berhalangan") in out
+        and t._("Question {n} of {total}", n=1, total=25) in out
+    )
+    counts = await broadcast.attendance(app, BIMTEK.code)
+    assert counts == {"hadir": 1, "berhalangan": 1}
+    nobody = await ConsoleChat(app, "c3").say("/hadir")
+    assert nobody.startswith(t._("No schedule was sent to you yet, so there is nothing to answer."))

@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import App
-from handlers.flows.officers import notify
+from handlers.flows.officers import common, notify
 from handlers.flows.officers.join import INVALID
 from handlers.i18n import Translator
 from storage.domain import ApplicationStatus, DocumentStatus, Role
+from storage.models import PublicResponse
 from tests.dialog import ConsoleChat, Person, fill_registration
 from tests.officers_helpers import (
     KECAMATAN,
@@ -274,3 +276,55 @@ async def test_officer_commands_for_a_wider_scope_name_the_kelurahan(
         assert "/seleksi 74.71.01.1005" in out
         assert "TPS 001" in await chat.say("/seleksi " + KORUMBA)
     assert "TPS 001" not in await chat.say("/seleksi 74.72.01.1001")  # outside any scope
+
+
+async def test_a_kpu_admin_sends_a_bimtek_schedule_from_the_chat(app: App, t: Translator) -> None:
+    members = [await add_applicant(app, f"Calon {n}", serial=n) for n in range(1, 4)]
+    elsewhere = await add_applicant(app, "Calon Mandonga", serial=9, kelurahan=MANDONGA)
+    async with app.db.transaction() as session:
+        r = repos(app, session)
+        for i in [*members, elsewhere]:
+            a = await r.applications.get(i)
+            assert a is not None
+            await r.decisions.change(a, actor_person_id=None, status=ApplicationStatus.SELECTED)
+    pps = await officer(app, "pps-1", Role.PPS, KORUMBA)
+    unknown = await pps.say("/tidakada")
+    assert await pps.say("/siaran") == unknown.replace("/tidakada", "/siaran")
+    admin = await officer(app, "kpu", Role.KPU_ADMIN, "74.71")
+    await admin.say("/siaran")
+    await admin.say("Bimtek KPPS Korumba")
+    out = await admin.say("31-02-2027")
+    assert "31/02/2027" in out  # not a real date: asked again
+    await admin.say("23-01-2027")
+    assert t._("Please write the time as hours and minutes, e.g. 08.00 or 13:30.") in (
+        await admin.say("jam delapan")
+    )
+    await admin.say("08.00")
+    await admin.say("Aula Kelurahan Korumba")
+    await admin.say("KTP-el")
+    await admin.press(t.C_("button", "Selected members"))
+    assert t._(common.NOT_FOUND) in await admin.say("74.72.01")  # outside the kab/kota
+    out = await admin.say(KORUMBA)
+    assert "3" in out and "Korumba" in out and "Aula Kelurahan Korumba" in out
+    assert not [r for r, _ in await outbox_rows(app) if r.kind == "broadcast"]  # not yet
+    await admin.press(t.C_("button", "Send"))
+    sent = [(r, m) for r, m in await outbox_rows(app) if r.kind == "broadcast"]
+    assert len(sent) == 3 and {m.params["place"] for _, m in sent} == {"Aula Kelurahan Korumba"}
+    again = await press(app, "kpu", "siaran:send")  # pressed twice: queued once
+    assert (
+        again.notice and len([r for r, _ in await outbox_rows(app) if r.kind == "broadcast"]) == 3
+    )
+
+
+async def test_a_public_response_is_recorded_on_the_card(app: App, t: Translator) -> None:
+    await add_applicant(app, "Siti Aminah", serial=1)
+    pps = await officer(app, "pps-1", Role.PPS, KORUMBA)
+    await pps.say("KPPS-7471-900001")
+    await pps.press(t.C_("button", "Public response"))
+    out = await pps.say("Warga melaporkan yang bersangkutan anggota partai")
+    assert t._("The response is recorded.") in out
+    assert "💬" in out and "anggota partai" in out
+    async with app.db.transaction() as session:
+        rows = await session.execute(select(PublicResponse.text_enc))
+        stored = [bytes(v) for v in rows.scalars()]
+    assert stored and b"anggota partai" not in stored[0]  # encrypted at rest

@@ -12,7 +12,7 @@ from handlers.flows import (
     registration,
 )
 from handlers.flows.base import Flow
-from handlers.flows.officers import join, paw, publish, review, selection
+from handlers.flows.officers import broadcast, join, paw, publish, review, selection
 
 FLOWS: tuple[Flow, ...] = (
     home.FLOW,
@@ -30,4 +30,5 @@ FLOWS: tuple[Flow, ...] = (
     publish.FLOW,
     paw.FLOW,
     paw.SEAT,
+    broadcast.FLOW,
 )

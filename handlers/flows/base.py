@@ -76,8 +76,10 @@ class Flow:
         return None
 
     async def at_menu(self, ctx: Ctx, text: str) -> Reply | None:
-        """Text typed outside every flow that this flow recognises (an officer typing a
-        registration number), or None. Asked before the home flow, for allowed roles only."""
+        """Typed text this flow recognises wherever it is typed, except in the middle of a
+        draft (a flow that ``holds``): an officer's registration number, "hadir" after a
+        schedule. None otherwise. Asked before the current flow, for allowed roles only;
+        cheap checks first, since it is asked for every such text."""
         return None
 
     def allowed(self, role: Role) -> bool:

@@ -40,6 +40,7 @@ class OfficerPolicy:
 
     digest_minutes: int = 30  # a PPS hears of new applicants at most this often (after the first)
     order: tuple[str, ...] = DEFAULT_ORDER
+    broadcast_rate: float = 30.0  # messages a second, for the time a broadcast's preview shows
 
     def __post_init__(self) -> None:
         unknown = [key for key in self.order if key not in ORDER_KEYS]

@@ -224,6 +224,20 @@ class Outbox:
         )
         return result.first() is not None
 
+    async def latest_key(self, person_id: int, prefix: str) -> str | None:
+        """The key of the newest message sent to a person under a key prefix."""
+        result = await self.session.execute(
+            select(OutboxMessage.idempotency_key)
+            .where(
+                OutboxMessage.person_id == person_id,
+                OutboxMessage.idempotency_key.startswith(prefix),
+                OutboxMessage.status == Status.SENT.value,
+            )
+            .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
     async def outcomes(self, prefix: str) -> list[tuple[int, str, str, str | None]]:
         """(person, channel, status, last error) of every message under a key prefix."""
         result = await self.session.execute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from handlers.choices import normalise
 from handlers.context import Ctx
 from handlers.flows.base import EVERYONE, Command, Flow, stale
 from handlers.flows.officers import common
@@ -28,8 +29,8 @@ REASONS = {
 }
 OFFER = N_(
     "A seat in KPPS TPS {tps}, {area}, has become free, and you are the next reserve "
-    "(cadangan). Do you accept the seat as {seat}? Answer with the buttons, or type /terima "
-    "to accept or /tolak to decline."
+    "(cadangan). Do you accept the seat as {seat}? Answer with the buttons, or type terima "
+    "to accept or tolak to decline."
 )
 ACCEPTED = N_("{name} ({number}) accepted the seat in TPS {tps}.")
 DECLINED = N_("{name} ({number}) declined the seat in TPS {tps}.")
@@ -207,6 +208,15 @@ class SeatOfferFlow(Flow):
             text = ctx.t._("There is no seat offered to you at the moment.")
             return await ctx.resume(text) or Reply(text=text)
         return await self._answer(ctx, offer.id, name == "terima")
+
+    async def at_menu(self, ctx: Ctx, text: str) -> Reply | None:
+        """ "terima" / "tolak" typed at the menu by someone with an open offer."""
+        word = normalise(text)
+        if word not in {"terima", "tolak"}:
+            return None
+        application = await ctx.application()
+        offer = await ctx.repos.decisions.open_offer_of(application.id) if application else None
+        return await self._answer(ctx, offer.id, word == "terima") if offer else None
 
     async def button(self, ctx: Ctx, value: str) -> Reply:
         raw, _, answer = value.partition(":")

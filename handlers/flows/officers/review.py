@@ -33,6 +33,7 @@ from handlers.flows.officers.common import (
 )
 from handlers.i18n import N_
 from handlers.messages import Expect, Option, OutgoingFile, Reply
+from handlers.period import Stage
 from handlers.rules.eligibility import age_check
 from storage.domain import (
     OFFICERS,
@@ -378,6 +379,8 @@ class ReviewFlow(Flow):
             a, doc = found, None
         if not raw_version.isdigit() or int(raw_version) != a.version:
             return await self._conflict(ctx, a, int(raw_version) if raw_version.isdigit() else 0)
+        if action == "resp" and (ended := self._responses_ended(ctx)):
+            return await self._card(ctx, a, note=ended)
         if action in {"tms", "dfix", "resp"}:
             ctx.conv.step = "reason"
             slot = ctx.slot(NAME)
@@ -387,6 +390,13 @@ class ReviewFlow(Flow):
             return await self._apply(ctx, a, ApplicationStatus.QUALIFIED, None)
         assert doc is not None
         return await self._document_decision(ctx, a, doc, DocumentStatus.ACCEPTED, None)
+
+    def _responses_ended(self, ctx: Ctx) -> str | None:
+        """The period's public-response stage is over: responses are no longer recorded."""
+        stage = ctx.period.stage(Stage.PUBLIC_RESPONSE)
+        if stage is None or ctx.today <= stage.end:
+            return None
+        return ctx.t._("The period for public responses ended on {date}.", date=ctx.date(stage.end))
 
     def _ask_reason(self, ctx: Ctx, action: str) -> Reply:
         prompts = {

@@ -139,6 +139,46 @@ class Decisions:
         rows = await self.session.execute(query.order_by(Application.id))
         return [info_of(self.crypto, row) for row in rows.scalars()]
 
+    async def get_many(self, application_ids: list[int]) -> dict[int, ApplicationInfo]:
+        found: dict[int, ApplicationInfo] = {}
+        for start in range(0, len(application_ids), 500):
+            rows = await self.session.execute(
+                select(Application).where(Application.id.in_(application_ids[start : start + 500]))
+            )
+            found.update((row.id, info_of(self.crypto, row)) for row in rows.scalars())
+        return found
+
+    async def seats_by_tps(
+        self, period_code: str, kelurahan_code: str, statuses: frozenset[ApplicationStatus]
+    ) -> dict[int, tuple[int, int]]:
+        """Per TPS id: applicants in ``statuses`` registered there, and seats confirmed there."""
+        registered = await self.session.execute(
+            select(Application.tps_id, func.count(Application.id))
+            .where(
+                Application.period_code == period_code,
+                Application.kelurahan_code == kelurahan_code,
+                Application.status.in_(sorted(s.value for s in statuses)),
+            )
+            .group_by(Application.tps_id)
+        )
+        seated = await self.session.execute(
+            select(Application.seat_tps_id, func.count(Application.id))
+            .where(
+                Application.period_code == period_code,
+                Application.kelurahan_code == kelurahan_code,
+                Application.seat.is_not(None),
+            )
+            .group_by(Application.seat_tps_id)
+        )
+        counts: dict[int, list[int]] = {}
+        for tps_id, n in registered:
+            if tps_id is not None:
+                counts.setdefault(tps_id, [0, 0])[0] = int(n)
+        for tps_id, n in seated:
+            if tps_id is not None:
+                counts.setdefault(tps_id, [0, 0])[1] = int(n)
+        return {k: (v[0], v[1]) for k, v in counts.items()}
+
     async def counts_by_tps(self, period_code: str, kelurahan_code: str) -> dict[int | None, int]:
         """Applications of a kelurahan per TPS id (None: no TPS chosen), withdrawn left out."""
         rows = await self.session.execute(

@@ -37,6 +37,19 @@ class Documents:
         )
         return [_info(row) for row in rows.scalars()]
 
+    async def of_many(self, application_ids: list[int]) -> dict[int, list[DocumentInfo]]:
+        """The documents of many applications, in one query."""
+        found: dict[int, list[DocumentInfo]] = {i: [] for i in application_ids}
+        for start in range(0, len(application_ids), 500):
+            rows = await self.session.execute(
+                select(Document)
+                .where(Document.application_id.in_(application_ids[start : start + 500]))
+                .order_by(Document.id)
+            )
+            for row in rows.scalars():
+                found[row.application_id].append(_info(row))
+        return found
+
     async def application_of(self, document_id: int) -> int | None:
         row = await self.session.get(Document, document_id)
         return row.application_id if row else None

@@ -11,8 +11,10 @@ from collections.abc import Mapping
 
 from handlers.context import Ctx
 from handlers.i18n import N_
+from handlers.messages import Reply
 from storage.domain import (
     OFFICERS,
+    SCOPE_LEVEL,
     ApplicationInfo,
     ApplicationStatus,
     DocumentInfo,
@@ -156,3 +158,18 @@ def state_of(application: ApplicationInfo) -> dict[str, object]:
         "tps_id": application.seat_tps_id,
         "reserve_rank": application.reserve_rank,
     }
+
+
+WHICH_KELURAHAN = N_(
+    "Which kelurahan/desa? Send the command with its code, e.g. /{command} 74.71.01.1005."
+)
+
+
+async def kelurahan_of(ctx: Ctx, payload: str, command: str) -> str | Reply:
+    """The kelurahan an officer works on: their own (PPS), or one they name within scope."""
+    code = payload.strip() or (ctx.actor.scope if ctx.actor.role is Role.PPS else "") or ""
+    region = await ctx.repos.wilayah.region(code) if code else None
+    if region is None or region.level != SCOPE_LEVEL[Role.PPS] or not in_scope(ctx, code):
+        note = ctx.t._(NOT_FOUND) if payload.strip() else ""
+        return Reply(text=ctx.t._(WHICH_KELURAHAN, command=command)).prefixed(note)
+    return code

@@ -16,7 +16,6 @@ from handlers.context import Ctx
 from handlers.flows.base import EVERYONE, Command, Flow, stale
 from handlers.flows.officers import common
 from handlers.flows.officers.common import DECIDERS, SEAT_LABELS, audit, state_of
-from handlers.flows.officers.selection import kelurahan_of
 from handlers.i18n import N_, NC_
 from handlers.messages import Option, Reply
 from storage.domain import ApplicationInfo, ApplicationStatus, OutgoingMessage, Seat
@@ -47,7 +46,7 @@ class PawFlow(Flow):
     roles = DECIDERS
 
     async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
-        code = await kelurahan_of(ctx, payload, name)
+        code = await common.kelurahan_of(ctx, payload, name)
         if isinstance(code, Reply):
             return code
         members = await ctx.repos.decisions.in_area(

@@ -15,7 +15,6 @@ from handlers.context import Ctx
 from handlers.flows.base import Command, Flow, stale
 from handlers.flows.officers import common
 from handlers.flows.officers.common import DECIDERS, SEAT_LABELS, audit
-from handlers.flows.officers.selection import kelurahan_of
 from handlers.i18n import N_
 from handlers.messages import Option, Reply
 from handlers.period import Stage
@@ -63,7 +62,7 @@ class PublishFlow(Flow):
     roles = DECIDERS
 
     async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
-        code = await kelurahan_of(ctx, payload, name)
+        code = await common.kelurahan_of(ctx, payload, name)
         if isinstance(code, Reply):
             return code
         area = await common.area_name(ctx, code)

@@ -194,12 +194,10 @@ class ReviewFlow(Flow):
             return [a for a in applications if a.status is ApplicationStatus.NOT_QUALIFIED]
         if key == "flags":
             return [a for a in applications if a.flags]
-        result = []
-        for a in applications:
-            done, total = progress(ctx.period.documents, a, await ctx.repos.documents.of(a.id))
-            if done < total:
-                result.append(a)
-        return result
+        docs = await ctx.repos.documents.of_many([a.id for a in applications])
+        return [
+            a for a in applications if _incomplete(progress(ctx.period.documents, a, docs[a.id]))
+        ]
 
     async def _list(self, ctx: Ctx, tps_number: str | None = None) -> Reply:
         slot = ctx.slot(NAME)
@@ -222,7 +220,7 @@ class ReviewFlow(Flow):
         options = []
         for a in chosen[:LIST_LIMIT]:
             number = a.reg_number.rsplit("-", 1)[-1]
-            tps = await tps_label(ctx, a.tps_id)
+            tps = await tps_label(ctx, a.tps_id)  # remembered within the unit of work
             options.append(
                 Option(
                     f"rev:card:{a.id}",
@@ -559,6 +557,11 @@ _DOC_STATUS = {
     DocumentStatus.NEEDS_FIX: N_("correction asked: {reason}"),
     DocumentStatus.REJECTED: N_("rejected: {reason}"),
 }
+
+
+def _incomplete(progress: tuple[int, int]) -> bool:
+    done, total = progress
+    return done < total
 
 
 def _doc_status(ctx: Ctx, doc: DocumentInfo) -> str:

@@ -19,10 +19,8 @@ from handlers.messages import Option, Reply
 from handlers.rules.selection import propose
 from storage.domain import (
     KPPS_SIZE,
-    SCOPE_LEVEL,
     ApplicationInfo,
     ApplicationStatus,
-    Role,
     Seat,
     TpsInfo,
 )
@@ -32,19 +30,6 @@ NAME = "selection"
 CANDIDATES = frozenset(
     {ApplicationStatus.QUALIFIED, ApplicationStatus.SELECTED, ApplicationStatus.RESERVE}
 )
-WHICH_KELURAHAN = N_(
-    "Which kelurahan/desa? Send the command with its code, e.g. /{command} 74.71.01.1005."
-)
-
-
-async def kelurahan_of(ctx: Ctx, payload: str, command: str) -> str | Reply:
-    """The kelurahan an officer works on: their own (PPS), or one they name within scope."""
-    code = payload.strip() or (ctx.actor.scope if ctx.actor.role is Role.PPS else "") or ""
-    region = await ctx.repos.wilayah.region(code) if code else None
-    if region is None or region.level != SCOPE_LEVEL[Role.PPS] or not common.in_scope(ctx, code):
-        note = ctx.t._(common.NOT_FOUND) if payload.strip() else ""
-        return Reply(text=ctx.t._(WHICH_KELURAHAN, command=command)).prefixed(note)
-    return code
 
 
 def _name(a: ApplicationInfo) -> str:
@@ -58,7 +43,7 @@ class SelectionFlow(Flow):
     roles = DECIDERS
 
     async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
-        code = await kelurahan_of(ctx, payload, name)
+        code = await common.kelurahan_of(ctx, payload, name)
         if isinstance(code, Reply):
             return code
         ctx.enter(self)
@@ -120,11 +105,10 @@ class SelectionFlow(Flow):
     async def _tps_list(self, ctx: Ctx) -> Reply:
         code = ctx.slot(NAME)["kel"]
         ctx.slot(NAME).pop("draft", None)
-        everyone = await ctx.repos.decisions.in_area(ctx.period.code, code, statuses=CANDIDATES)
+        counts = await ctx.repos.decisions.seats_by_tps(ctx.period.code, code, CANDIDATES)
         options = []
         for tps in await ctx.repos.wilayah.tps_of(code):
-            ms = sum(1 for a in everyone if a.tps_id == tps.id)
-            seated = sum(1 for a in everyone if a.seat_tps_id == tps.id and a.seat)
+            ms, seated = counts.get(tps.id, (0, 0))
             mark = "✅" if seated >= KPPS_SIZE else ("⚠️" if ms < KPPS_SIZE else "")
             options.append(
                 Option(
@@ -180,12 +164,8 @@ class SelectionFlow(Flow):
         }
 
     async def _people(self, ctx: Ctx, ids: list[int]) -> dict[int, ApplicationInfo]:
-        found = {}
-        for i in ids:
-            a = await ctx.repos.applications.get(i)
-            if a is not None and common.in_scope(ctx, a.kelurahan_code):
-                found[i] = a
-        return found
+        found = await ctx.repos.decisions.get_many(ids)
+        return {i: a for i, a in found.items() if common.in_scope(ctx, a.kelurahan_code)}
 
     async def _show(self, ctx: Ctx, note: str = "") -> Reply:
         draft = ctx.slot(NAME)["draft"]

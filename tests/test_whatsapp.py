@@ -1,0 +1,450 @@
+"""Whole dialogues through the WhatsApp adapter and its webhook server, against a local fake
+of the Cloud API that validates every body against the v23.0 spec and Meta's limits."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from bot.app import App, build_app
+from handlers.flows.registration.table import NIK_TAKEN as DUPLICATE_NIK
+from handlers.i18n import Translator
+from storage.models import Document, Identity, ProcessedUpdate, WhatsAppContact, WhatsAppInbox
+from tests.dialog import Person, fill_registration, q
+from tests.fakes.whatsapp_api import FakeWhatsAppAPI
+from tests.test_documents_flow import jpeg, pdf_bytes
+from tests.whatsapp_chat import (
+    VERIFY_TOKEN,
+    WhatsAppChat,
+    make_channel,
+    running_whatsapp,
+    serving,
+)
+
+NUMBER = "6281234567890"
+
+
+async def count(app: App, model: Any) -> int:
+    async with app.db.transaction() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+# -- the webhook ----------------------------------------------------------------------------
+
+
+async def test_verification_answers_the_challenge_only_with_our_token(app: App) -> None:
+    async with running_whatsapp(app) as (fake, _):
+        assert await fake.verify("subscribe", VERIFY_TOKEN, "1158201444") == (200, "1158201444")
+        status, body = await fake.verify("subscribe", "wrong-token", "1158201444")
+        assert status == 403 and "1158201444" not in body
+        assert (await fake.verify("unsubscribe", VERIFY_TOKEN, "x"))[0] == 403
+
+
+async def test_signature_missing_or_wrong_is_refused_and_nothing_processed(
+    app: App, t: Translator
+) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        payload = fake.envelope([fake.message(NUMBER, "text", {"body": "/start"})], number=NUMBER)
+        assert await fake.post_webhook(payload, sign=False) == 401
+        assert await fake.post_webhook(payload, secret="not-the-app-secret") == 403
+        tampered = json.dumps(payload).encode()
+        signature = fake.signature(tampered)
+        headers = {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
+        async with fake._client.post(
+            fake.webhook_url or "", data=tampered + b" ", headers=headers
+        ) as response:
+            assert response.status == 403
+        await channel.idle()
+        assert fake.sent == []
+        assert await count(app, WhatsAppInbox) == 0
+        assert await count(app, ProcessedUpdate) == 0
+
+        assert await fake.post_webhook(payload) == 200
+        await channel.idle()
+        assert t.C_("button", "Register now") in [
+            title for m in fake.sent for _, title in m.choices()
+        ]
+        assert await count(app, WhatsAppInbox) == 0  # processed, then forgotten
+        assert fake.invalid == []
+
+
+async def test_a_redelivered_message_is_answered_once(app: App) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        message = fake.message(NUMBER, "text", {"body": "/start"})
+        payload = fake.envelope([message], number=NUMBER)
+        assert await fake.post_webhook(payload) == 200
+        await channel.idle()
+        answered = len(fake.sent)
+        assert answered >= 1
+        assert await fake.post_webhook(payload) == 200  # Meta retries: the same wamid
+        await channel.idle()
+        assert len(fake.sent) == answered
+        async with app.db.transaction() as session:
+            keys = (await session.execute(select(ProcessedUpdate.external_id))).scalars().all()
+        assert keys == [message["id"]]
+
+
+async def test_a_body_recorded_before_a_crash_is_processed_at_the_next_start(
+    app: App, t: Translator
+) -> None:
+    async with FakeWhatsAppAPI() as fake:
+        async with serving(app, fake) as channel:
+
+            async def crash(row_id: int, body: bytes) -> None:
+                raise SystemExit("killed between the 200 and the processing")
+
+            channel._process = crash  # type: ignore[method-assign]
+            channel._spawn = lambda row_id, body: None  # type: ignore[method-assign]
+            assert await fake.user_sends(NUMBER, "/start") is not None
+        assert fake.sent == []
+        assert await count(app, WhatsAppInbox) == 1  # recorded before the 200
+
+        async with serving(app, fake):  # the restart processes it before serving
+            pass
+        assert t.C_("button", "Register now") in [
+            title for m in fake.messages_to(NUMBER) for _, title in m.choices()
+        ]
+        assert await count(app, WhatsAppInbox) == 0
+        assert fake.invalid == []
+
+
+async def test_the_server_refuses_to_start_without_its_secrets(settings_factory: Any) -> None:
+    from bot.app import StartRefused, whatsapp_with_sender
+
+    app = await build_app(
+        settings_factory(whatsapp_access_token="token", whatsapp_phone_number_id="1")
+    )
+    try:
+        with pytest.raises(StartRefused) as refused:
+            whatsapp_with_sender(app)
+        names = refused.value.params["names"]
+        assert "KPPS_WHATSAPP_APP_SECRET" in names and "KPPS_WHATSAPP_VERIFY_TOKEN" in names
+        assert "KPPS_WHATSAPP_ACCESS_TOKEN" not in names
+    finally:
+        await app.close()
+
+
+# -- whole conversations --------------------------------------------------------------------
+
+
+async def test_full_registration_over_whatsapp(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+        out = await fill_registration(chat, Person())
+        assert "KPPS-7471-000001" in out
+        out = await chat.say("/status")
+        assert "KPPS-7471-000001" in out and "Korumba" in out
+        assert fake.invalid == []
+        assert len(fake.sent) > 25
+        for message in fake.sent:
+            assert message.to == NUMBER
+            if message.type == "interactive":
+                kind = message.body["interactive"]["type"]
+                assert kind in ("button", "list")
+
+
+async def test_typed_text_matches_an_option(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+        await chat.say("/daftar")
+        out = await chat.say(t.C_("button", "I agree").lower())  # typed, not tapped
+        assert q(t, 1) in out
+        assert fake.invalid == []
+
+
+async def test_a_long_list_is_paged_or_typed(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+        person = Person()
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        await chat.say(person.nik)
+        await chat.press(t.C_("button", "Yes, that's right"))
+        for answer in (person.name, person.birth_place, person.phone, person.address):
+            await chat.say(answer)
+        await chat.say(person.rt_rw)
+        out = await chat.press(t.C_("button", "Yes, I live there"))
+        assert q(t, 9) in out  # kecamatan: 11 of them, a paged list
+        page_one = chat.buttons()
+        assert len(page_one) == 9
+        out = await chat.press("▶ 2")
+        page_two = chat.buttons()
+        assert page_two and not set(page_two) & set(page_one)
+        out = await chat.press("◀ 1")
+        assert chat.buttons() == page_one
+        out = await chat.press("Mandonga")
+        assert q(t, 10) in out
+        out = await chat.say("korumba")  # typed from a list it shows
+        assert q(t, 11) in out
+        assert fake.invalid == []
+
+
+# -- documents ------------------------------------------------------------------------------
+
+
+async def registered(fake: FakeWhatsAppAPI, channel: Any, app: App) -> WhatsAppChat:
+    chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+    await fill_registration(chat, Person())
+    return chat
+
+
+async def documents(app: App) -> list[Document]:
+    async with app.db.transaction() as session:
+        return list((await session.execute(select(Document))).scalars())
+
+
+async def test_a_document_is_fetched_by_media_id_and_stored(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = await registered(fake, channel, app)
+        await chat.press("KTP")
+        media_id = fake.add_media(pdf_bytes(), "application/pdf")
+        out = await chat.send_document(media_id, "ktp.pdf", "application/pdf")
+        assert t._("sent, waiting for the PPS check") in out
+        assert fake.downloads == [media_id]
+        [row] = await documents(app)
+        assert row.kind == "ktp" and row.mime == "application/pdf"
+        await chat.press("Ijazah")
+        photo = fake.add_media(jpeg(), "image/jpeg")
+        out = await chat.send_image(photo)
+        assert t._("sent, waiting for the PPS check") in out
+        assert len(await documents(app)) == 2
+        assert fake.invalid == []
+
+
+async def test_an_oversize_document_is_refused_before_download(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = await registered(fake, channel, app)
+        await chat.press("KTP")
+        media_id = fake.add_media(pdf_bytes(), "application/pdf", declared_size=25 * 1024 * 1024)
+        out = await chat.send_document(media_id, "ktp.pdf", "application/pdf")
+        assert "25" in out
+        assert fake.downloads == []
+        assert await documents(app) == []
+        assert fake.invalid == []
+
+
+@pytest.mark.parametrize("failure", ["fail_metadata", "fail_download"])
+async def test_a_media_fetch_failure_asks_to_send_again_and_stores_nothing(
+    app: App, t: Translator, failure: str
+) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = await registered(fake, channel, app)
+        await chat.press("KTP")
+        media_id = fake.add_media(pdf_bytes(), "application/pdf", **{failure: True})
+        out = await chat.send_document(media_id, "ktp.pdf", "application/pdf")
+        assert t._("I could not receive this file. Please send it again.") in out
+        assert await documents(app) == []
+        files = app.settings.data_dir / "files"
+        assert not files.exists() or not [p for p in files.rglob("*") if p.is_file()]
+        assert fake.invalid == []
+
+
+async def test_forms_are_uploaded_and_sent_as_documents(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = await registered(fake, channel, app)
+        await chat.press(t.C_("button", "Get the forms"))
+        documents_sent = [m for m in fake.sent if m.type == "document"]
+        assert len(documents_sent) == 3
+        text = ""
+        for message in documents_sent:
+            data, name, mime = fake.uploads[message.body["document"]["id"]]
+            assert mime == "application/pdf" and name.endswith(".pdf")
+            text += "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+        assert Person().name in text
+        assert fake.invalid == []
+
+
+# -- identity -------------------------------------------------------------------------------
+
+
+async def identities(app: App) -> int:
+    return await count(app, Identity)
+
+
+async def test_the_user_id_identifies_the_person_and_the_number_is_kept(
+    app: App, t: Translator
+) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER, user_id="ID.1502576394655843")
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        assert await identities(app) == 1 and await count(app, WhatsAppContact) == 1
+        # the same person from a new number: still the same conversation (by user id)
+        chat.number = "6281298765432"
+        out = await chat.say(Person().nik)
+        assert q(t, 2) in out
+        assert await identities(app) == 1
+        async with app.db.transaction() as session:
+            from storage.repositories import Repos
+
+            repos = Repos(session, app.crypto, app.settings.wilayah_edition)
+            assert await repos.whatsapp.number_of("ID.1502576394655843") == "6281298765432"
+        assert fake.invalid == []
+
+
+async def test_a_changed_number_keeps_the_conversation(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        new = "6285211112222"
+        status = await fake.system_change(NUMBER, "user_changed_number", new_number=new)
+        assert status == 200
+        await channel.idle()
+        chat.number = new
+        out = await chat.say(Person().nik)
+        assert q(t, 2) in out  # the same draft, at the next question
+        assert await identities(app) == 1
+        assert fake.invalid == []
+
+
+async def test_a_changed_user_id_keeps_the_conversation(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER, user_id="ID.111")
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        await fake.system_change(
+            NUMBER, "user_changed_user_id", user_id="ID.111", new_user_id="ID.222"
+        )
+        await channel.idle()
+        chat.user_id = "ID.222"
+        out = await chat.say(Person().nik)
+        assert q(t, 2) in out
+        assert await identities(app) == 1
+
+
+async def test_one_nik_one_application_across_telegram_and_whatsapp(
+    app: App, t: Translator
+) -> None:
+    from tests.telegram_chat import TelegramChat, running_bot
+
+    async with running_bot(app) as (telegram, _):
+        await fill_registration(TelegramChat(telegram, app), Person())
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        out = await chat.say(Person().nik)
+        assert t._(DUPLICATE_NIK, contact=app.period.contact) in out
+        assert q(t, 1) in out and q(t, 2) not in out  # asked for a NIK again
+        assert "KPPS-7471" not in out  # no hint of whose application it is
+        assert fake.invalid == []
+
+
+# -- sending on its own (outbox) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (131047, "OutsideReplyWindow"),
+        (130429, "RateLimited"),
+        (131056, "RateLimited"),
+        (80007, "RateLimited"),
+        (131048, "RateLimited"),
+        (131026, "Unreachable"),
+        (131049, "Unreachable"),
+        (131050, "Unreachable"),
+        (100, "PermanentFailure"),
+        (131000, "TransientFailure"),
+    ],
+)
+async def test_deliver_classifies_graph_errors(app: App, code: int, kind: str) -> None:
+    from bot.channels import common
+    from bot.channels.flood import bulk
+    from handlers.messages import Reply
+
+    async with running_whatsapp(app) as (fake, channel):
+        fake.fail_next(code, status=500 if code == 131000 else 400)
+        with pytest.raises(common.DeliveryFailed) as failed, bulk():
+            await channel.deliver(NUMBER, Reply(text="Halo"))
+        assert type(failed.value).__name__ == kind
+        assert (await channel.deliver(NUMBER, Reply(text="Halo"))).startswith("wamid.")
+
+
+async def test_an_invalid_token_is_a_clear_fatal_error(app: App) -> None:
+    from bot.channels.common import ChannelMisconfigured
+    from handlers.messages import Reply
+
+    async with running_whatsapp(app) as (fake, channel):
+        fake.token = "rotated"
+        with pytest.raises(ChannelMisconfigured, match="KPPS_WHATSAPP_ACCESS_TOKEN"):
+            await channel.deliver(NUMBER, Reply(text="Halo"))
+
+
+async def test_logs_hold_no_number_user_id_or_token(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER, user_id="ID.1502576394655843")
+        await chat.say("/start")
+        await fake.system_change(NUMBER, "user_changed_number", new_number="6285211112222")
+        await channel.idle()
+    text = caplog.text
+    for secret in (NUMBER, "1502576394655843", "6285211112222", fake.token):
+        assert secret not in text
+
+
+async def test_make_channel_requires_secrets(app: App) -> None:
+    async with FakeWhatsAppAPI() as fake:
+        channel = make_channel(app, fake)
+        await channel.client.close()
+
+
+async def test_the_outbox_sender_delivers_and_statuses_never_move_backwards(
+    app: App, t: Translator
+) -> None:
+    import asyncio
+
+    from bot.app import outbox_sender
+    from storage.domain import OutgoingMessage
+    from storage.models import OutboxMessage, utcnow
+    from storage.repositories import Repos
+    from tests.test_sender import settled
+
+    async with running_whatsapp(app) as (fake, channel):
+        user = WhatsAppChat(fake, channel, app, number=NUMBER, user_id="ID.77")
+        await user.say("/start")  # the identity is the user id, its number is kept
+        gone = WhatsAppChat(fake, channel, app, number="6281311112222")
+        await gone.say("/start")
+        fake.fail_for(gone.number, 131026)  # no longer on WhatsApp
+        async with app.db.transaction() as session:
+            repos = Repos(session, app.crypto, app.settings.wilayah_edition)
+            for external, key in (("ID.77", "a"), (gone.number, "b")):
+                actor = await repos.people.resolve("whatsapp", external)
+                assert actor.person_id is not None
+                await repos.outbox.enqueue(
+                    person_id=actor.person_id,
+                    channel="whatsapp",
+                    kind="result",
+                    message=OutgoingMessage("Thank you. Let's begin."),
+                    key=f"result:{key}",
+                    now=utcnow(),
+                )
+        sender = outbox_sender(app, channel, channel.gate, "whatsapp", "test")
+        running = asyncio.create_task(sender.run())
+        try:
+            rows = await settled(app)
+        finally:
+            sender.stop()
+            await running
+        by_key = {row.idempotency_key: row for row in rows}
+        assert by_key["result:a"].status == "sent"
+        assert by_key["result:b"].status == "unreachable"
+        [sent] = [m for m in fake.messages_to(NUMBER) if m.text == t._("Thank you. Let's begin.")]
+        assert by_key["result:a"].platform_message_id == sent.id
+
+        for status in ("delivered", "read", "delivered", "sent"):  # out of order
+            assert await fake.statuses((sent.id, NUMBER, status)) == 200
+        await channel.idle()
+        async with app.db.transaction() as session:
+            row = await session.get(OutboxMessage, by_key["result:a"].id)
+            assert row is not None and row.platform_status == "read"
+        assert fake.invalid == []

@@ -138,19 +138,30 @@ async def _serve_channels(app: App) -> None:
 @cli.command()
 def sender() -> None:
     """Send the outbox (results, reminders, broadcasts) without answering chats: for a
-    deployment that runs it apart from `kpps-bot run` (one sender per bot token)."""
+    deployment that runs it apart from `kpps-bot run` (one sender per bot token or WhatsApp
+    number); every configured channel's."""
     settings = _settings()
-    if settings.telegram_token is None:
+    if settings.telegram_token is None and not settings.whatsapp_enabled:
         raise typer.BadParameter(_t()._("KPPS_TELEGRAM_TOKEN is not set."))
 
     async def body(app: App) -> None:
-        from bot.app import telegram_with_sender
+        from bot.app import telegram_with_sender, whatsapp_with_sender
 
-        channel, outbox_sender = telegram_with_sender(app)
+        senders: list[Any] = []
+        closes: list[Callable[[], Awaitable[None]]] = []
+        if settings.whatsapp_enabled:
+            whatsapp, whatsapp_sender = whatsapp_with_sender(app)
+            senders.append(whatsapp_sender)
+            closes.append(whatsapp.client.close)
+        if settings.telegram_token is not None:
+            telegram, telegram_sender = telegram_with_sender(app)
+            senders.append(telegram_sender)
+            closes.append(telegram.bot.session.close)
         try:
-            await outbox_sender.run()
+            await asyncio.gather(*(s.run() for s in senders))
         finally:
-            await channel.bot.session.close()
+            for close in closes:
+                await close()
 
     _run(_with_app(settings, body))
 

@@ -448,3 +448,124 @@ async def test_the_outbox_sender_delivers_and_statuses_never_move_backwards(
             row = await session.get(OutboxMessage, by_key["result:a"].id)
             assert row is not None and row.platform_status == "read"
         assert fake.invalid == []
+
+
+# -- kpps-bot run ---------------------------------------------------------------------------
+
+
+def test_run_refuses_an_incomplete_whatsapp_configuration(
+    tmp_path: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import cli
+
+    for key, value in {
+        "KPPS_DATA_DIR": str(tmp_path / "data"),
+        "KPPS_DATABASE_URL": database_url,
+        "KPPS_LOAD_DEMO_DATA": "false",
+        "KPPS_WHATSAPP_ACCESS_TOKEN": "EAA-not-to-be-printed",
+        "KPPS_WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("KPPS_TELEGRAM_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["run"])
+    assert result.exit_code == 1, result.output
+    assert "WhatsApp belum dikonfigurasi lengkap" in result.output
+    assert "KPPS_WHATSAPP_APP_SECRET" in result.output
+    assert "KPPS_WHATSAPP_VERIFY_TOKEN" in result.output
+    assert "EAA-not-to-be-printed" not in result.output
+
+
+async def test_run_serves_the_webhook_and_stops_cleanly(settings_factory: Any) -> None:
+    import asyncio
+    import socket
+
+    import aiohttp
+
+    from bot.cli import _serve_channels
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = await build_app(
+        settings_factory(
+            whatsapp_access_token="token",
+            whatsapp_app_secret="secret",
+            whatsapp_verify_token="verify",
+            whatsapp_phone_number_id="106540352242922",
+            whatsapp_api_base="http://127.0.0.1:9",
+            whatsapp_host="127.0.0.1",
+            whatsapp_port=port,
+        )
+    )
+    serving_task = asyncio.create_task(_serve_channels(app))
+    try:
+        query = {"hub.mode": "subscribe", "hub.verify_token": "verify", "hub.challenge": "42"}
+        url = f"http://127.0.0.1:{port}/webhook"
+        async with aiohttp.ClientSession() as session, asyncio.timeout(20):
+            while True:
+                try:
+                    async with session.get(url, params=query) as response:
+                        assert (response.status, await response.text()) == (200, "42")
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+    finally:
+        serving_task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await serving_task
+        await app.close()
+
+
+# -- what people send besides text ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "expected"),
+    [
+        ("sticker", {"id": "1", "mime_type": "image/webp", "sha256": "x"}, "sticker"),
+        ("audio", {"id": "1", "mime_type": "audio/ogg", "sha256": "x", "voice": True}, "voice"),
+        ("video", {"id": "1", "mime_type": "video/mp4", "sha256": "x"}, "video"),
+        ("location", {"latitude": -3.97, "longitude": 122.5}, "location"),
+        ("unsupported", {}, "other"),
+    ],
+)
+def test_other_kinds_are_translated(kind: str, content: dict[str, Any], expected: str) -> None:
+    from bot.channels.whatsapp import Sender, message_to_incoming
+
+    message = {"from": NUMBER, "id": "wamid.1", "timestamp": "1", "type": kind, kind: content}
+    incoming = message_to_incoming(message, Sender(NUMBER, NUMBER, None))
+    assert incoming is not None and incoming.kind.value == expected
+    assert incoming.update_id == "wamid.1" and incoming.chat_id == NUMBER
+
+
+def test_a_shared_contact_is_own_only_with_the_senders_number() -> None:
+    from bot.channels.whatsapp import Sender, message_to_incoming
+
+    def card(wa_id: str | None) -> dict[str, Any]:
+        phone = {"phone": "+62 812-3456-7890", "type": "CELL"}
+        if wa_id:
+            phone["wa_id"] = wa_id
+        return {"name": {"formatted_name": "Budi"}, "phones": [phone]}
+
+    for wa_id, own in ((NUMBER, True), ("6289900001111", False), (None, False)):
+        message = {"from": NUMBER, "id": "w", "type": "contacts", "contacts": [card(wa_id)]}
+        incoming = message_to_incoming(message, Sender(NUMBER, NUMBER, None))
+        assert incoming is not None and incoming.kind.value == "contact"
+        assert incoming.text == "+62 812-3456-7890" and incoming.own_contact is own
+
+
+def test_a_reaction_needs_no_answer() -> None:
+    from bot.channels.whatsapp import Sender, message_to_incoming
+
+    message = {"from": NUMBER, "id": "w", "type": "reaction", "reaction": {"emoji": "👍"}}
+    assert message_to_incoming(message, Sender(NUMBER, NUMBER, None)) is None
+
+
+async def test_a_sticker_gets_an_answer_over_whatsapp(app: App) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        await fake.user_sends_kind(NUMBER, "sticker", {"id": "9", "mime_type": "image/webp"})
+        await channel.idle()
+        assert fake.messages_to(NUMBER) and fake.invalid == []

@@ -569,3 +569,34 @@ async def test_a_sticker_gets_an_answer_over_whatsapp(app: App) -> None:
         await fake.user_sends_kind(NUMBER, "sticker", {"id": "9", "mime_type": "image/webp"})
         await channel.idle()
         assert fake.messages_to(NUMBER) and fake.invalid == []
+
+
+async def test_a_direct_reply_is_retried_after_a_server_error(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        fake.fail_next(131000, status=500)
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+        await chat.say("/start")
+        assert t.C_("button", "Register now") in chat.buttons()
+        statuses = [c.status for c in fake.calls if c.path.endswith("/messages")]
+        assert statuses[:2] == [500, 200]
+
+
+async def test_the_own_contact_card_answers_the_phone_question(app: App, t: Translator) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+        person = Person()
+        await chat.say("/daftar")
+        await chat.press(t.C_("button", "I agree"))
+        await chat.say(person.nik)
+        await chat.press(t.C_("button", "Yes, that's right"))
+        await chat.say(person.name)
+        out = await chat.say(person.birth_place)
+        assert q(t, 5) in out
+        before = len(fake.messages_to(NUMBER))
+        phone = {"phone": "+62 812-3456-7890", "wa_id": NUMBER, "type": "CELL"}
+        card = [{"name": {"formatted_name": person.name}, "phones": [phone]}]
+        await fake.user_sends_kind(NUMBER, "contacts", card)
+        await channel.idle()
+        answer = "\n".join(m.text for m in fake.messages_to(NUMBER)[before:])
+        assert q(t, 6) in answer
+        assert fake.invalid == []

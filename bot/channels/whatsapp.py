@@ -81,6 +81,7 @@ RATE_LIMITS = {  # code → seconds to wait (the Cloud API sends no Retry-After)
     80007: 60.0,  # the WhatsApp Business Account's rate limit
     131048: 300.0,  # spam rate limit
 }
+PAIR_LIMITS = frozenset({131056})  # one person's limit: only their chat slows down
 UNREACHABLE = frozenset({131026, 131049, 131050})  # not on WhatsApp / not delivered / opted out
 AUTH = frozenset({190})  # the access token is invalid or expired
 TRANSIENT = frozenset({1, 2, 131000, 131016, 133004})  # unknown / service / temporarily down
@@ -637,8 +638,9 @@ class WhatsAppChannel:
                 return await call()
             except (TimeoutError, GraphError, aiohttp.ClientError) as error:
                 failure = classify(error)
+                pair = isinstance(error, GraphError) and error.code in PAIR_LIMITS
             if isinstance(failure, RateLimited) and not is_bulk():
-                self.gate.penalise(failure.retry_after, number)
+                self.gate.penalise(failure.retry_after, number if pair else None)
             retry = isinstance(failure, (TransientFailure, RateLimited))
             if not retry or is_bulk() or attempt >= self.max_attempts:
                 raise failure
@@ -646,6 +648,8 @@ class WhatsAppChannel:
             log.warning("whatsapp call failed (%s), retry in %.1fs", type(failure).__name__, delay)
             if not isinstance(failure, RateLimited):
                 await asyncio.sleep(delay)
+            elif not gated:  # no gate to hold it back
+                await asyncio.sleep(failure.retry_after)
 
     async def deliver(self, address: str, reply: Reply) -> str:
         """Send a message the bot sends on its own to the identity ``address`` (a number, or

@@ -587,9 +587,7 @@ class FakeWhatsAppAPI:
         await self._post(message, number, user_id)
         return message
 
-    async def user_sends_kind(
-        self, number: str, kind: str, content: dict[str, Any]
-    ) -> dict[str, Any]:
+    async def user_sends_kind(self, number: str, kind: str, content: Any) -> dict[str, Any]:
         message = self.message(number, kind, content)
         await self._post(message, number, None)
         return message

@@ -158,15 +158,22 @@ async def test_typed_text_matches_an_option(app: App, t: Translator) -> None:
         assert fake.invalid == []
 
 
+async def up_to_the_phone(chat: WhatsAppChat, t: Translator, person: Person) -> str:
+    """Start the registration and answer up to the phone question (question 5)."""
+    await chat.say("/daftar")
+    await chat.press(t.C_("button", "I agree"))
+    await chat.say(person.nik)
+    await chat.press(t.C_("button", "Yes, that's right"))
+    await chat.say(person.name)
+    return await chat.say(person.birth_place)
+
+
 async def test_a_long_list_is_paged_or_typed(app: App, t: Translator) -> None:
     async with running_whatsapp(app) as (fake, channel):
         chat = WhatsAppChat(fake, channel, app, number=NUMBER)
         person = Person()
-        await chat.say("/daftar")
-        await chat.press(t.C_("button", "I agree"))
-        await chat.say(person.nik)
-        await chat.press(t.C_("button", "Yes, that's right"))
-        for answer in (person.name, person.birth_place, person.phone, person.address):
+        await up_to_the_phone(chat, t, person)
+        for answer in (person.phone, person.address):
             await chat.say(answer)
         await chat.say(person.rt_rw)
         out = await chat.press(t.C_("button", "Yes, I live there"))
@@ -585,13 +592,7 @@ async def test_the_own_contact_card_answers_the_phone_question(app: App, t: Tran
     async with running_whatsapp(app) as (fake, channel):
         chat = WhatsAppChat(fake, channel, app, number=NUMBER)
         person = Person()
-        await chat.say("/daftar")
-        await chat.press(t.C_("button", "I agree"))
-        await chat.say(person.nik)
-        await chat.press(t.C_("button", "Yes, that's right"))
-        await chat.say(person.name)
-        out = await chat.say(person.birth_place)
-        assert q(t, 5) in out
+        assert q(t, 5) in await up_to_the_phone(chat, t, person)
         before = len(fake.messages_to(NUMBER))
         phone = {"phone": "+62 812-3456-7890", "wa_id": NUMBER, "type": "CELL"}
         card = [{"name": {"formatted_name": person.name}, "phones": [phone]}]

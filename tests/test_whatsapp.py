@@ -601,3 +601,20 @@ async def test_the_own_contact_card_answers_the_phone_question(app: App, t: Tran
         answer = "\n".join(m.text for m in fake.messages_to(NUMBER)[before:])
         assert q(t, 6) in answer
         assert fake.invalid == []
+
+
+async def test_a_slow_download_is_not_overtaken_by_the_next_message(
+    app: App, t: Translator
+) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = await registered(fake, channel, app)
+        await chat.press("KTP")
+        before = len(fake.messages_to(NUMBER))
+        media_id = fake.add_media(pdf_bytes(), "application/pdf", delay=1.0)
+        await fake.user_sends_document(NUMBER, media_id, filename="ktp.pdf")
+        await fake.user_sends(NUMBER, "/status")  # sent while the file still downloads
+        await channel.idle()
+        texts = [m.text for m in fake.messages_to(NUMBER)[before:]]
+        stored = next(i for i, x in enumerate(texts) if t._("sent, waiting for the PPS check") in x)
+        status = next(i for i, x in enumerate(texts) if "KPPS-7471-000001" in x)
+        assert stored < status

@@ -376,6 +376,7 @@ class WhatsAppChannel:
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last: dict[str, asyncio.Task[None]] = {}  # sender → their newest body's task
         self._numbers: dict[str, str] = {}  # user id → number already stored (a cache)
         self._runner: web.AppRunner | None = None
         self._stopped = asyncio.Event()
@@ -455,9 +456,25 @@ class WhatsAppChannel:
         return web.Response(text="OK")
 
     def _spawn(self, row_id: int, body: bytes) -> None:
-        task = asyncio.create_task(self._process(row_id, body))
+        """Process a body in the background, after the earlier bodies of the same sender (a
+        file's download must not let the text sent after it overtake it)."""
+        key = _sender_key(body)
+        before = self._last.get(key)
+        task = asyncio.create_task(self._after(before, row_id, body))
+        self._last[key] = task
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            if self._last.get(key) is finished:
+                del self._last[key]
+
+        task.add_done_callback(done)
+
+    async def _after(self, before: asyncio.Task[None] | None, row_id: int, body: bytes) -> None:
+        if before is not None:
+            await asyncio.gather(before, return_exceptions=True)
+        await self._process(row_id, body)
 
     async def recover(self) -> int:
         """Process the bodies recorded before a crash (oldest first); how many."""
@@ -663,6 +680,18 @@ class WhatsAppChannel:
         if not sent:
             raise PermanentFailure("nothing to send")
         return sent
+
+
+def _sender_key(body: bytes) -> str:
+    """Who sent the body's first message (a hash: it stays in memory only), "" if unknown."""
+    try:
+        payload = json.loads(body)
+        value = payload["entry"][0]["changes"][0]["value"]
+        message = (value.get("messages") or [{}])[0]
+        sender = message.get("from_user_id") or message.get("from") or ""
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return ""
+    return hashlib.sha256(str(sender).encode()).hexdigest()[:16] if sender else ""
 
 
 def _values(payload: Any, phone_number_id: str) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ the other ``user_*`` helpers) POST a payload shaped like Meta's, signed with
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
 import hashlib
@@ -254,6 +255,7 @@ class Media:
     declared_size: int | None = None  # what the metadata says (default: the real size)
     fail_metadata: bool = False
     fail_download: bool = False
+    delay: float = 0.0  # seconds before the download answers (a slow network)
 
 
 @dataclass
@@ -449,6 +451,7 @@ class FakeWhatsAppAPI:
             self._record(request, 404)
             return web.Response(status=404)
         self.downloads.append(request.match_info["media"])
+        await asyncio.sleep(media.delay)
         self._record(request, 200)
         return web.Response(body=media.data, content_type=media.mime)
 

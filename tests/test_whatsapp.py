@@ -22,7 +22,6 @@ from tests.test_documents_flow import jpeg, pdf_bytes
 from tests.whatsapp_chat import (
     VERIFY_TOKEN,
     WhatsAppChat,
-    make_channel,
     running_whatsapp,
     serving,
 )
@@ -399,10 +398,14 @@ async def test_logs_hold_no_number_user_id_or_token(
         assert secret not in text
 
 
-async def test_make_channel_requires_secrets(app: App) -> None:
-    async with FakeWhatsAppAPI() as fake:
-        channel = make_channel(app, fake)
-        await channel.client.close()
+async def test_the_channel_requires_its_secrets(app: App) -> None:
+    from bot.channels.whatsapp import GraphClient, WhatsAppChannel
+
+    client = GraphClient(token="t", phone_number_id="1", api_base="http://127.0.0.1:9")
+    for secret, verify in (("", "v"), ("s", "")):
+        with pytest.raises(ValueError, match="app secret and the verify token"):
+            WhatsAppChannel(app.engine, client, app_secret=secret, verify_token=verify)
+    await client.close()
 
 
 async def test_the_outbox_sender_delivers_and_statuses_never_move_backwards(

@@ -32,8 +32,10 @@ from sqlalchemy.engine import make_url
 from bot.settings import DEMO_DIR, Settings
 
 if TYPE_CHECKING:
+    from bot.channels.flood import FloodGate
     from bot.channels.telegram import TelegramChannel
-    from bot.sender import Sender
+    from bot.channels.whatsapp import WhatsAppChannel
+    from bot.sender import Deliverer, Sender
 from handlers.engine import Engine
 from handlers.errors import UserFacingError
 from handlers.faq import KnowledgeStore
@@ -101,6 +103,10 @@ MSG_ROTATE_NEEDS_NEW_KEY = N_(
     "with --new-key (or KPPS_NEW_ENCRYPTION_KEY)."
 )
 MSG_ROTATE_SAME_KEY = N_("The new key is the same as the current key.")
+MSG_WHATSAPP_INCOMPLETE = N_(
+    "WhatsApp is not fully configured: {names} must be set as well (the webhook checks every "
+    "update with the app secret and answers Meta's verification with the verify token)."
+)
 
 
 class StartRefused(UserFacingError):
@@ -383,27 +389,58 @@ async def rotate_encryption_key(settings: Settings, new_key: str | None = None) 
     return Rotation(result, key_file)
 
 
-def telegram_with_sender(app: App) -> tuple[TelegramChannel, Sender]:
-    """The Telegram adapter and the outbox sender of ``app``, sharing one flood gate."""
+def outbox_sender(app: App, channel: Deliverer, gate: FloodGate, name: str, account: str) -> Sender:
+    """The outbox sender of one bot account (``account``: its token or phone number id, kept
+    only as a fingerprint in the lease name), sharing the adapter's flood gate."""
     import hashlib
 
+    from bot.sender import Sender, SenderConfig
+
+    fingerprint = hashlib.sha256(account.encode()).hexdigest()[:16]
+    config = SenderConfig(channel=name, lease_name=f"{name}:{fingerprint}")
+    settings = app.settings
+    return Sender(app.db, app.crypto, settings.wilayah_edition, app.i18n, channel, gate, config)
+
+
+def telegram_with_sender(app: App) -> tuple[TelegramChannel, Sender]:
+    """The Telegram adapter and the outbox sender of ``app``, sharing one flood gate."""
     from bot.channels.flood import FloodGate
     from bot.channels.telegram import CHANNEL, TelegramChannel, build_bot
-    from bot.sender import Sender, SenderConfig
 
     settings = app.settings
     assert settings.telegram_token is not None
     token = settings.telegram_token.get_secret_value()
     gate = FloodGate(settings.telegram_rate, settings.telegram_chat_interval)
     channel = TelegramChannel(app.engine, build_bot(token, settings.telegram_api_base, gate=gate))
-    fingerprint = hashlib.sha256(token.encode()).hexdigest()[:16]
-    sender = Sender(
-        app.db,
-        app.crypto,
-        settings.wilayah_edition,
-        app.i18n,
-        channel,
-        gate,
-        SenderConfig(channel=CHANNEL, lease_name=f"{CHANNEL}:{fingerprint}"),
+    return channel, outbox_sender(app, channel, gate, CHANNEL, token)
+
+
+def whatsapp_with_sender(app: App) -> tuple[WhatsAppChannel, Sender]:
+    """The WhatsApp adapter (its webhook server not started) and the outbox sender of ``app``,
+    sharing one flood gate. Refuses to start without every WhatsApp secret."""
+    from bot.channels.flood import FloodGate
+    from bot.channels.whatsapp import CHANNEL, RATE, GraphClient, WhatsAppChannel
+
+    settings = app.settings
+    missing = settings.whatsapp_missing()
+    if missing:
+        raise StartRefused(MSG_WHATSAPP_INCOMPLETE, names=", ".join(missing))
+    assert settings.whatsapp_access_token is not None
+    assert settings.whatsapp_app_secret is not None
+    assert settings.whatsapp_verify_token is not None
+    assert settings.whatsapp_phone_number_id is not None
+    client = GraphClient(
+        token=settings.whatsapp_access_token.get_secret_value(),
+        phone_number_id=settings.whatsapp_phone_number_id,
+        api_base=settings.whatsapp_api_base,
+        version=settings.whatsapp_api_version,
     )
-    return channel, sender
+    gate = FloodGate(RATE, 0.0)
+    channel = WhatsAppChannel(
+        app.engine,
+        client,
+        app_secret=settings.whatsapp_app_secret.get_secret_value(),
+        verify_token=settings.whatsapp_verify_token.get_secret_value(),
+        gate=gate,
+    )
+    return channel, outbox_sender(app, channel, gate, CHANNEL, settings.whatsapp_phone_number_id)

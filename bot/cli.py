@@ -84,45 +84,87 @@ async def _with_app(settings: Settings, body: Callable[[App], Awaitable[None]]) 
 
 @cli.command()
 def run() -> None:
-    """Run the bot: Telegram long polling if KPPS_TELEGRAM_TOKEN is set, else the console chat."""
+    """Run the bot: Telegram long polling if KPPS_TELEGRAM_TOKEN is set, the WhatsApp webhook
+    server if WhatsApp is configured (both if both are), else the console chat."""
     settings = _settings()
 
     async def body(app: App) -> None:
-        if settings.telegram_token is None:
+        if settings.telegram_token is None and not settings.whatsapp_enabled:
             console.print(
                 _t()._("No Telegram token is set: starting the console chat (Ctrl-D quits).")
             )
             await _console(app, "local")
             return
-        from bot.app import telegram_with_sender
-
-        channel, sender = telegram_with_sender(app)
-        sending = asyncio.create_task(sender.run())
-        try:
-            await channel.run()
-        finally:
-            sender.stop()
-            await sending
+        await _serve_channels(app)
 
     _run(_with_app(settings, body))
+
+
+async def _serve_channels(app: App) -> None:
+    """Every configured channel with its outbox sender, until one of them stops."""
+    from bot.app import telegram_with_sender, whatsapp_with_sender
+
+    settings = app.settings
+    whatsapp = whatsapp_with_sender(app) if settings.whatsapp_enabled else None  # refuses early
+    runs: list[Coroutine[Any, Any, None]] = []
+    senders = []
+    stops: list[Callable[[], Any]] = []
+    if settings.telegram_token is not None:
+        telegram, telegram_sender = telegram_with_sender(app)
+        runs.append(telegram.run())
+        senders.append(telegram_sender)
+        stops.append(telegram.stop)
+    if whatsapp is not None:
+        channel, whatsapp_sender = whatsapp
+        runs.append(channel.run(settings.whatsapp_host, settings.whatsapp_port))
+        senders.append(whatsapp_sender)
+        stops.append(channel.stop)
+    sending = [asyncio.create_task(s.run()) for s in senders]
+    serving = [asyncio.create_task(r) for r in runs]
+    try:
+        await asyncio.wait(serving, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for stop, task in zip(stops, serving, strict=True):
+            if not task.done():
+                result = stop()
+                if asyncio.iscoroutine(result):
+                    await result
+        await asyncio.gather(*serving, return_exceptions=True)
+        for outbox_sender in senders:
+            outbox_sender.stop()
+        await asyncio.gather(*sending, return_exceptions=True)
+        for task in serving:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
 
 
 @cli.command()
 def sender() -> None:
     """Send the outbox (results, reminders, broadcasts) without answering chats: for a
-    deployment that runs it apart from `kpps-bot run` (one sender per bot token)."""
+    deployment that runs it apart from `kpps-bot run` (one sender per bot token or WhatsApp
+    number); every configured channel's."""
     settings = _settings()
-    if settings.telegram_token is None:
+    if settings.telegram_token is None and not settings.whatsapp_enabled:
         raise typer.BadParameter(_t()._("KPPS_TELEGRAM_TOKEN is not set."))
 
     async def body(app: App) -> None:
-        from bot.app import telegram_with_sender
+        from bot.app import telegram_with_sender, whatsapp_with_sender
 
-        channel, outbox_sender = telegram_with_sender(app)
+        senders: list[Any] = []
+        closes: list[Callable[[], Awaitable[None]]] = []
+        if settings.whatsapp_enabled:
+            whatsapp, whatsapp_sender = whatsapp_with_sender(app)
+            senders.append(whatsapp_sender)
+            closes.append(whatsapp.client.close)
+        if settings.telegram_token is not None:
+            telegram, telegram_sender = telegram_with_sender(app)
+            senders.append(telegram_sender)
+            closes.append(telegram.bot.session.close)
         try:
-            await outbox_sender.run()
+            await asyncio.gather(*(s.run() for s in senders))
         finally:
-            await channel.bot.session.close()
+            for close in closes:
+                await close()
 
     _run(_with_app(settings, body))
 

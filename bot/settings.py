@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     # gate: give it a lower rate there, so the direct replies keep room.
     telegram_rate: float = Field(default=30.0, gt=0, le=1000)
     telegram_chat_interval: float = Field(default=1.0, ge=0, le=60)
+    # WhatsApp Cloud API: the webhook server runs when any of the four secrets/ids is set,
+    # and refuses to start unless all of them are (see ``whatsapp_missing``).
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v23.0"
+    whatsapp_host: str = "0.0.0.0"
+    whatsapp_port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
     # Stored files no document references are removed at start (and by `kpps-bot files
     # sweep`) once they are older than this: an upload's file is written before its row is
@@ -59,6 +69,34 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'kpps.sqlite3').resolve()}"
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """Any WhatsApp secret or id set: the webhook server is meant to run."""
+        return any(
+            value is not None
+            for value in (
+                self.whatsapp_access_token,
+                self.whatsapp_app_secret,
+                self.whatsapp_verify_token,
+                self.whatsapp_phone_number_id,
+            )
+        )
+
+    def whatsapp_missing(self) -> list[str]:
+        """The WhatsApp settings the webhook server needs and that are not set (or empty)."""
+        values = {
+            "KPPS_WHATSAPP_ACCESS_TOKEN": self.whatsapp_access_token,
+            "KPPS_WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+            "KPPS_WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+            "KPPS_WHATSAPP_PHONE_NUMBER_ID": self.whatsapp_phone_number_id,
+        }
+        missing = []
+        for name, value in values.items():
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not (text or "").strip():
+                missing.append(name)
+        return missing
 
     @property
     def key_file(self) -> Path:

@@ -32,7 +32,16 @@ from sqlalchemy import inspect, select, text, update
 from storage.crypto import Crypto, KeyError_
 from storage.db import Database, Session
 from storage.files import LocalFileStore, StoredFileCorrupted, StoredFileMissing
-from storage.models import Application, Conversation, Document, Identity
+from storage.models import (
+    Application,
+    Conversation,
+    Document,
+    Identity,
+    OutboxMessage,
+    PublicResponse,
+    WhatsAppContact,
+    WhatsAppInbox,
+)
 from storage.repositories.base import is_postgres
 from storage.repositories.meta import MetaRepo
 from storage.repositories.people import identity_hash
@@ -292,12 +301,15 @@ async def rotate_key(
 ) -> RotationResult:
     """Re-encrypt everything from ``old`` to ``new`` in one transaction: conversations.data_enc,
     applications.nik_enc/data_enc/flags_enc and the NIK hash, identities.external_enc and
-    their hash, the stored files (re-encrypted under a new keyed name, written before the
-    commit), and the key fingerprint. ``before_commit`` runs last inside the transaction (to
-    stage the new key file), ``after_commit`` right after the commit (to put it in place);
-    then the old files are removed. If anything fails, nothing is committed; the new files
-    written so far are left to the orphan sweep (not removed here: when the commit itself
-    fails it may still have happened, and then they are the data). Run it with the bot
+    their hash, the WhatsApp inbox bodies and numbers, the outbox payloads, the public's
+    responses, the stored files (re-encrypted under a
+    new keyed name, written before the commit), and the key fingerprint. ``before_commit``
+    runs last inside the transaction (to stage the new key file), ``after_commit`` right
+    after the commit (to put it in place); then the old files are removed. If anything
+    fails, nothing is committed; the new files written so far are left to the orphan sweep
+    (not removed here: when the commit itself fails it may still have happened, and then
+    they are the data). Unused officer invites stop working (only a keyed hash of their
+    code is stored): make new ones. Run it with the bot
     stopped."""
     if old.same_key(new):
         raise ValueError("the new key is the same as the old key")
@@ -366,6 +378,20 @@ async def rotate_key(
                     )
                 )
                 rows += 1
+        for model, key_column, column in (
+            (WhatsAppInbox, WhatsAppInbox.id, WhatsAppInbox.body_enc),
+            (WhatsAppContact, WhatsAppContact.identity_id, WhatsAppContact.number_enc),
+            (OutboxMessage, OutboxMessage.id, OutboxMessage.payload_enc),
+            (PublicResponse, PublicResponse.id, PublicResponse.text_enc),
+        ):
+            async for batch in _batches(session, (key_column, column), key_column):
+                for row_key, token in batch:
+                    await session.execute(
+                        update(model)
+                        .where(key_column == row_key)
+                        .values({column.key: again(token)})
+                    )
+                    rows += 1
         for old_key, encrypt in (await _document_files(session)).items():
             try:
                 data = await old_store.get(old_key)

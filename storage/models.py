@@ -290,6 +290,9 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(String(300))
     platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    # what the platform reported after the send (WhatsApp: sent, delivered, read, failed),
+    # never moving backwards
+    platform_status: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
 
@@ -397,3 +400,28 @@ class SeatOffer(Base):
     offered_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column()
     answer: Mapped[str | None] = mapped_column(String(12))  # "accepted" / "declined"
+
+
+class WhatsAppInbox(Base):
+    """A WhatsApp webhook POST body, recorded (encrypted: it names the sender) before the
+    webhook is answered and deleted once it has been processed; what is left at start was not
+    processed yet (a crash) and is processed then."""
+
+    __tablename__ = "whatsapp_inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    body_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WhatsAppContact(Base):
+    """The phone number of a WhatsApp identity keyed by its business-scoped user id (the
+    number is where the Cloud API sends to), encrypted; updated from every message."""
+
+    __tablename__ = "whatsapp_contacts"
+
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), primary_key=True
+    )
+    number_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

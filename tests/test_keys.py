@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -449,5 +450,37 @@ async def test_a_failed_rotation_changes_nothing(settings_factory: Any, tmp_path
     try:
         assert await document_key(app) == key and await app.files.get(key) == content
         assert "KPPS-7471-000001" in await ConsoleChat(app).say("/status")
+    finally:
+        await app.close()
+
+
+async def test_rotation_re_encrypts_the_outbox_and_the_public_responses(
+    settings_factory: Any, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from storage.crypto import Crypto
+    from storage.models import OutboxMessage, PublicResponse
+    from tests.officers_helpers import add_applicant, repos
+
+    settings = settings_factory()
+    app = await build_app(settings)
+    await register_with_document(app, tmp_path)  # queues a reminder (an outbox row)
+    applicant = await add_applicant(app, "Siti Aminah", serial=7)
+    async with app.db.transaction() as session:
+        await repos(app, session).decisions.add_response(
+            applicant, "tanggapan warga", by=None, now=datetime.now(UTC)
+        )
+    await app.close()
+    new_key = generate_key()
+    await rotate_encryption_key(settings, new_key)
+    new = Crypto(new_key)
+    app = await build_app(settings_factory(encryption_key=new_key))
+    try:
+        async with app.db.transaction() as session:
+            payloads = (await session.execute(select(OutboxMessage.payload_enc))).scalars().all()
+            texts = (await session.execute(select(PublicResponse.text_enc))).scalars().all()
+        assert payloads and all("msgid" in new.decrypt_json(p) for p in payloads)
+        assert [new.decrypt(t).decode() for t in texts] == ["tanggapan warga"]
     finally:
         await app.close()

@@ -60,3 +60,13 @@ class PermanentFailure(DeliveryFailed):
 
 class TransientFailure(DeliveryFailed):
     """A network error or a 5xx: retry later, a bounded number of times."""
+
+
+class OutsideReplyWindow(PermanentFailure):
+    """Too long since the person last wrote (WhatsApp: 24 hours): only a pre-approved
+    template may be sent. Failed for now; a sender may switch to a template on this."""
+
+
+class ChannelMisconfigured(Exception):
+    """The channel itself cannot send (e.g. an invalid or expired access token): no message is
+    at fault, so none is settled as failed; the operator must fix the setting."""

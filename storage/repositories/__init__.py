@@ -22,6 +22,7 @@ from storage.repositories.meta import MetaRepo
 from storage.repositories.officers import Audit, Invites, Officers
 from storage.repositories.outbox import Outbox, SenderLeases
 from storage.repositories.people import Consents, People
+from storage.repositories.whatsapp import WhatsAppStore
 from storage.repositories.wilayah import Wilayah
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "People",
     "Repos",
     "SenderLeases",
+    "WhatsAppStore",
     "Wilayah",
 ]
 
@@ -70,3 +72,4 @@ class Repos:
         self.officers = Officers(session)
         self.audit = Audit(session)
         self.decisions = Decisions(session, crypto)
+        self.whatsapp = WhatsAppStore(session, crypto)

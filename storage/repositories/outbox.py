@@ -24,6 +24,8 @@ from storage.repositories.base import is_postgres
 
 Status = OutboxStatus
 ERROR_LENGTH = 300
+# A platform's statuses of a sent message in the order they can follow each other.
+PLATFORM_STATUSES = {"sent": 1, "failed": 2, "delivered": 2, "read": 3}
 
 
 class Outbox:
@@ -153,6 +155,27 @@ class Outbox:
             sent_at=at,
             last_error=None,
         )
+
+    async def platform_status(self, channel: str, platform_id: str, status: str) -> bool:
+        """What the platform reported about a sent message, never moving backwards (a late
+        "delivered" after "read" changes nothing); False if nothing changed."""
+        rank = PLATFORM_STATUSES.get(status)
+        if rank is None:
+            return False
+        lower = [name for name, other in PLATFORM_STATUSES.items() if other < rank]
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.platform_message_id == platform_id[:64],
+                or_(
+                    OutboxMessage.platform_status.is_(None),
+                    OutboxMessage.platform_status.in_(lower),
+                ),
+            )
+            .values(platform_status=status)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def retry(self, item_id: int, owner: str, *, not_before: datetime, error: str) -> bool:
         """Back in the queue, not before ``not_before`` (a 429, a network error, a 5xx)."""

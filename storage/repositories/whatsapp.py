@@ -1,0 +1,96 @@
+"""WhatsApp's own storage: the inbox of webhook bodies not processed yet, the phone number
+behind a business-scoped user id, and the re-pointing of an identity whose number or user id
+changed. Bodies and numbers are encrypted (they name the person)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.crypto import Crypto
+from storage.db import Session
+from storage.models import Identity, WhatsAppContact, WhatsAppInbox, utcnow
+from storage.repositories.base import is_postgres
+from storage.repositories.people import identity_hash
+
+CHANNEL = "whatsapp"
+
+
+class WhatsAppStore:
+    def __init__(self, session: Session, crypto: Crypto) -> None:
+        self.session = session
+        self.crypto = crypto
+
+    # -- the inbox ------------------------------------------------------------------------
+
+    async def record(self, body: bytes, at: datetime | None = None) -> int:
+        """Keep a webhook body until it is processed; its row id."""
+        row = WhatsAppInbox(body_enc=self.crypto.encrypt(body), received_at=at or utcnow())
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def pending(self) -> list[tuple[int, bytes]]:
+        """Bodies recorded but not processed (a crash in between), oldest first."""
+        rows = await self.session.execute(
+            select(WhatsAppInbox.id, WhatsAppInbox.body_enc).order_by(WhatsAppInbox.id)
+        )
+        return [(row_id, self.crypto.decrypt(body)) for row_id, body in rows]
+
+    async def processed(self, row_id: int) -> None:
+        await self.session.execute(delete(WhatsAppInbox).where(WhatsAppInbox.id == row_id))
+
+    # -- numbers behind user ids ----------------------------------------------------------
+
+    async def _identity(self, external_id: str) -> int | None:
+        return (
+            await self.session.execute(
+                select(Identity.id).where(
+                    Identity.channel == CHANNEL,
+                    Identity.external_hash == identity_hash(self.crypto, CHANNEL, external_id),
+                )
+            )
+        ).scalar()
+
+    async def remember_number(self, user_id: str, number: str) -> bool:
+        """Keep ``number`` as where to send to the identity ``user_id``; False if that
+        identity is not stored (yet)."""
+        identity_id = await self._identity(user_id)
+        if identity_id is None:
+            return False
+        insert = postgresql.insert if is_postgres(self.session) else sqlite.insert
+        values = {"number_enc": self.crypto.encrypt(number.encode()), "updated_at": utcnow()}
+        await self.session.execute(
+            insert(WhatsAppContact)
+            .values(identity_id=identity_id, **values)
+            .on_conflict_do_update(index_elements=["identity_id"], set_=values)
+        )
+        return True
+
+    async def number_of(self, user_id: str) -> str | None:
+        """The phone number last seen with the identity ``user_id``."""
+        identity_id = await self._identity(user_id)
+        if identity_id is None:
+            return None
+        row = await self.session.get(WhatsAppContact, identity_id)
+        return self.crypto.decrypt(row.number_enc).decode() if row else None
+
+    # -- a changed number or user id ------------------------------------------------------
+
+    async def repoint(self, old: str, new: str) -> bool:
+        """The identity known as ``old`` is ``new`` from now on (the person changed their
+        number or user id). False if ``old`` is unknown or ``new`` is already someone's."""
+        identity_id = await self._identity(old)
+        if identity_id is None or await self._identity(new) is not None:
+            return False
+        await self.session.execute(
+            update(Identity)
+            .where(Identity.id == identity_id)
+            .values(
+                external_hash=identity_hash(self.crypto, CHANNEL, new),
+                external_enc=self.crypto.encrypt(new.encode()),
+            )
+        )
+        return True

@@ -300,6 +300,7 @@ def message_to_incoming(
         "channel": CHANNEL,
         "chat_id": sender.chat_id,
         "update_id": str(message["id"]) if message.get("id") else None,
+        "sender_phone": f"+{sender.number.lstrip('+')}" if sender.number else None,
     }
     if kind_name == "text":
         text = str((message.get("text") or {}).get("body", ""))

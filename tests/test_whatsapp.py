@@ -467,6 +467,55 @@ async def test_the_outbox_sender_delivers_and_statuses_never_move_backwards(
         assert fake.invalid == []
 
 
+async def test_a_failure_reported_after_sending_is_recorded_and_reported(
+    app: App, t: Translator
+) -> None:
+    import asyncio
+
+    from bot import broadcast
+    from bot.app import outbox_sender
+    from storage.domain import OutgoingMessage
+    from storage.models import OutboxMessage, utcnow
+    from storage.repositories import Repos
+    from tests.test_sender import settled
+
+    async with running_whatsapp(app) as (fake, channel):
+        user = WhatsAppChat(fake, channel, app, number=NUMBER)
+        await user.say("/start")
+        async with app.db.transaction() as session:
+            repos = Repos(session, app.crypto, app.settings.wilayah_edition)
+            actor = await repos.people.resolve("whatsapp", NUMBER)
+            assert actor.person_id is not None
+            await repos.outbox.enqueue(
+                person_id=actor.person_id,
+                channel="whatsapp",
+                kind="broadcast",
+                message=OutgoingMessage("Thank you. Let's begin."),
+                key=f"broadcast:b1:{actor.person_id}",
+                now=utcnow(),
+            )
+        sender = outbox_sender(app, channel, channel.gate, "whatsapp", "test")
+        running = asyncio.create_task(sender.run())
+        try:
+            [row] = await settled(app)
+        finally:
+            sender.stop()
+            await running
+        assert row.status == "sent"
+        assert await fake.statuses((row.platform_message_id, NUMBER, "failed", 131026)) == 200
+        await channel.idle()
+        async with app.db.transaction() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            recipient = await Repos(session, app.crypto, "x").people.recipient(
+                actor.person_id, "whatsapp"
+            )
+        assert stored is not None and stored.platform_status == "failed"
+        assert stored.status == "unreachable" and "131026" in (stored.last_error or "")
+        assert recipient is not None and recipient.unreachable  # nothing more is sent there
+    report = await broadcast.report(app, "b1")
+    assert report["statuses"] == {"unreachable": 1}
+
+
 # -- kpps-bot run ---------------------------------------------------------------------------
 
 

@@ -43,6 +43,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -569,8 +570,22 @@ class WhatsAppChannel:
         async def record(repos: Repos) -> None:
             for status in statuses:
                 message_id, state = status.get("id"), status.get("status")
-                if isinstance(message_id, str) and isinstance(state, str):
-                    await repos.outbox.platform_status(CHANNEL, message_id, state)
+                if not (isinstance(message_id, str) and isinstance(state, str)):
+                    continue
+                errors = status.get("errors") or [{}]
+                first = errors[0] if isinstance(errors[0], dict) else {}
+                code = first.get("code")
+                error = (
+                    f"{code} {first.get('title') or first.get('message') or ''}".strip()
+                    if state == "failed"
+                    else None
+                )
+                gone = state == "failed" and code in UNREACHABLE
+                person = await repos.outbox.platform_status(
+                    CHANNEL, message_id, state, error=error, unreachable=gone
+                )
+                if gone and person is not None:  # nothing more is sent there until they write
+                    await repos.people.mark_unreachable(person, CHANNEL, datetime.now(UTC))
 
         await self._run(record)
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bot import cli_reports
 from bot.app import (
     App,
     StartRefused,
@@ -540,3 +541,6 @@ def broadcast_report(
         await _print_report(app, code, unreachable_csv)
 
     _run(_with_app(settings, body))
+
+
+cli_reports.register(cli)

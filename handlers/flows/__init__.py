@@ -10,6 +10,7 @@ from handlers.flows import (
     notifications,
     privacy,
     registration,
+    reports,
 )
 from handlers.flows.base import Flow
 
@@ -22,4 +23,5 @@ FLOWS: tuple[Flow, ...] = (
     privacy.FLOW,
     notifications.FLOW,
     attendance.FLOW,
+    reports.FLOW,
 )

@@ -20,6 +20,7 @@ from storage.repositories.documents import Documents
 from storage.repositories.meta import MetaRepo
 from storage.repositories.outbox import Outbox, SenderLeases
 from storage.repositories.people import Consents, People
+from storage.repositories.reports import Reports
 from storage.repositories.wilayah import Wilayah
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "MetaRepo",
     "Outbox",
     "People",
+    "Reports",
     "Repos",
     "SenderLeases",
     "Wilayah",
@@ -60,3 +62,4 @@ class Repos:
         self.sender_leases = SenderLeases(session)
         self.audience = Audience(session)
         self.attendance = Attendance(session)
+        self.reports = Reports(session, crypto, edition)

@@ -1,0 +1,1 @@
+"""Reports for officers: the applicant export (XLSX/CSV). No channel here."""

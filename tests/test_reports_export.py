@@ -266,6 +266,7 @@ async def test_forged_area_codes_are_refused_alike(app: App, t: Translator) -> N
             await command(app, chat, f"/ekspor xlsx {code}"),
             await press(app, chat, f"report:xlsx:{code}"),
             await press(app, chat, f"report:csv:{code}"),
+            await command(app, chat, f"/rekap {code}"),
         ):
             assert reply.files == [] and reply.options == [], (chat, code)
             scope = {"pps-korumba": KORUMBA, "ppk-mandonga": "74.71.01"}.get(chat, "74.71")
@@ -285,7 +286,7 @@ async def test_forged_area_codes_are_refused_alike(app: App, t: Translator) -> N
 async def test_non_officers_get_the_unknown_command_reply(app: App, t: Translator) -> None:
     await add(app, KETUA)
     for chat in ("warga-1", "applicant-1"):  # a stranger, an applicant
-        for name in ("ekspor",):
+        for name in ("ekspor", "rekap"):
             reply = await command(app, chat, f"/{name} 74.71")
             unknown = await command(app, chat, "/zzzzzz 74.71")
             assert reply.text == unknown.text.replace("zzzzzz", name)
@@ -295,9 +296,9 @@ async def test_non_officers_get_the_unknown_command_reply(app: App, t: Translato
             other = await press(app, chat, "zzzzzz:xlsx:74.71")
             assert reply.files == [] and (reply.text, reply.notice) == (other.text, other.notice)
     menu = [name for name, _ in app.engine.command_menu("id")]
-    assert "ekspor" not in menu
+    assert "ekspor" not in menu and "rekap" not in menu
     officers = [name for name, _ in app.engine.command_menu("id", Role.PPS)]
-    assert "ekspor" in officers
+    assert "ekspor" in officers and "rekap" in officers
 
 
 async def test_usage_and_an_empty_area(app: App, t: Translator) -> None:

@@ -1,4 +1,5 @@
-"""Reports for officers: /ekspor (the applicants as XLSX or CSV).
+"""Reports for officers: /ekspor (the applicants as XLSX or CSV) and /rekap (the recruitment
+summary below an area, as a text table and a bar chart).
 
 Only PPS, PPK and KPU admins may use them; to anyone else they are unknown commands. Every
 request names an area (the officer's own scope by default, or a code after the command or in
@@ -18,6 +19,7 @@ from handlers.context import Ctx
 from handlers.flows.base import Command, Flow, stale
 from handlers.i18n import N_, NC_
 from handlers.messages import Option, OutgoingFile, Reply
+from handlers.reports import rekap
 from handlers.reports.export import MIME, Format, export_bytes, file_name
 from storage.domain import OFFICERS, SCOPE_LEVEL, RegionInfo, Role, area_within
 
@@ -54,7 +56,10 @@ class ReportsFlow(Flow):
     name = "reports"
     namespace = NAMESPACE
     roles = OFFICERS
-    commands = (Command("ekspor", N_("Export the applicants (XLSX or CSV)"), rank=40),)
+    commands = (
+        Command("ekspor", N_("Export the applicants (XLSX or CSV)"), rank=40),
+        Command("rekap", N_("Recruitment summary of your area"), rank=41),
+    )
 
     async def command(self, ctx: Ctx, name: str, payload: str) -> Reply:
         words = payload.split()
@@ -62,9 +67,13 @@ class ReportsFlow(Flow):
         codes = [w for w in words if CODE.fullmatch(w)]
         if len(words) != len(formats) + len(codes) or len(formats) > 1 or len(codes) > 1:
             return Reply(text=self._usage(ctx, name))
+        if name == "rekap" and formats:
+            return Reply(text=self._usage(ctx, name))
         region = await allowed_area(ctx, codes[0] if codes else None)
         if region is None:
             return self._refused(ctx)
+        if name == "rekap":
+            return await self._rekap(ctx, region)
         if formats:
             return await self._export(ctx, region, formats[0])
         return Reply(
@@ -89,6 +98,12 @@ class ReportsFlow(Flow):
         return await self._export(ctx, region, Format(fmt))
 
     def _usage(self, ctx: Ctx, name: str) -> str:
+        if name == "rekap":
+            return ctx.t._(
+                "Send /rekap for your whole area, or /rekap with a region code inside it, "
+                "for example /rekap {scope}.",
+                scope=ctx.actor.scope or "",
+            )
         return ctx.t._(
             "Send /ekspor, or /ekspor with a format (xlsx or csv) and a region code inside "
             "your area, for example /ekspor xlsx {scope}.",
@@ -138,6 +153,18 @@ class ReportsFlow(Flow):
             name=file_name(region.code, fmt, ctx.period), data=data, caption=text, mime=MIME[fmt]
         )
         return Reply(text=f"{text} {note}", files=[outgoing], chosen=label)
+
+    async def _rekap(self, ctx: Ctx, region: RegionInfo) -> Reply:
+        summary = await rekap.summary(ctx.repos, ctx.period, region)
+        text = rekap.text(ctx.t, summary)
+        chart = await rekap.chart_png(ctx.t, summary)
+        outgoing = OutgoingFile(
+            name=f"rekap-{region.code.replace('.', '')}.png",
+            data=chart,
+            caption=rekap.title(ctx.t, summary),
+            mime="image/png",
+        )
+        return Reply(text=text, files=[outgoing])
 
 
 FLOW = ReportsFlow()

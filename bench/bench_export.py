@@ -12,6 +12,9 @@ the figures do not mix:
 * ``xlsx``: constant_memory, as the bot does (the "after");
 * ``csv``.
 
+Before the exports, the recruitment summary (rekap) of the kab/kota and of one kelurahan is
+timed.
+
 For each: wall time, the rise of the process's peak RSS during the export
 (``resource.getrusage`` maxrss, after the app is built), the peak of Python allocations
 (``tracemalloc``, in a second run, since tracing slows Python down), and the file size.
@@ -152,6 +155,27 @@ async def child(directory: str, url: str | None, key: str, variant: str, trace: 
     }
 
 
+async def time_rekap(directory: str, url: str | None, key: str) -> list[str]:
+    """The summary of the whole kab/kota and of its biggest kelurahan (grouped in SQL)."""
+    from handlers.reports import rekap
+
+    app = await build_app(settings_for(directory, url, key))  # type: ignore[arg-type]
+    lines = []
+    try:
+        for code in ("74.71", "74.71.01.1006"):
+            async with app.db.transaction() as session:
+                repos = Repos(session, app.crypto, app.settings.wilayah_edition)
+                region = await repos.wilayah.region(code)
+                assert region is not None
+                start = time.perf_counter()
+                summary = await rekap.summary(repos, app.period, region)
+                seconds = time.perf_counter() - start
+                lines.append(f"  rekap {code:15} {len(summary.rows)} rows in {seconds:.2f} s")
+    finally:
+        await app.close()
+    return lines
+
+
 def run_child(directory: str, url: str | None, key: str, variant: str, trace: bool) -> dict:
     args = [sys.executable, __file__, "--child", variant, "--dir", directory, "--key", key]
     args += ["--db", url] if url else []
@@ -181,6 +205,7 @@ def main() -> None:
         backend = (args.db or "sqlite").split(":", 1)[0]
         documents = args.rows * len(KINDS)
         print(f"{backend}: {args.rows} applications (+{documents} documents) in {filled:.1f} s")
+        print("\n".join(asyncio.run(time_rekap(directory, args.db, key))))
         for variant in args.variants.split(","):
             timed = run_child(directory, args.db, key, variant, trace=False)
             traced = run_child(directory, args.db, key, variant, trace=True)

@@ -414,3 +414,54 @@ def test_the_cli_export(
     ]
     missing = runner.invoke(cli, ["export", "--area", "74.71.77", "--out", str(tmp_path / "x.csv")])
     assert missing.exit_code == 1 and "74.71.77" in missing.output
+
+
+async def test_over_telegram(app: App, t: Translator) -> None:
+    """The same commands through the aiogram adapter and the fake Bot API: the file arrives
+    as a document, and a forged callback is refused."""
+    from storage.domain import Actor
+    from tests.telegram_chat import TelegramChat, running_bot
+
+    await add(app, *EVERYONE)
+    async with app.db.transaction() as session:
+        r = repos(app, session)
+        actor = await r.people.ensure(Actor("telegram", "700201"))
+        assert actor.person_id is not None
+        await r.people.set_role(actor.person_id, Role.PPS, KORUMBA)
+    async with running_bot(app) as (fake, _):
+        chat = TelegramChat(fake, app, chat_id=700201)
+        await chat.say("/ekspor")
+        assert chat.buttons() == ["XLSX (Excel)", "CSV"]
+        out = await chat.press("XLSX")
+        assert "Korumba" in out and "3" in out
+        document = fake.messages(700201)[-2].document
+        assert (
+            document is not None
+            and document.file_name == f"kpps-demo-{KORUMBA.replace('.', '')}.xlsx"
+        )
+        rows = read_sheet(io.BytesIO(document.data))
+        assert rows[0] == HEADERS and [r[1] for r in rows[1:]] == [
+            KETUA.name,
+            RESERVE.name,
+            FORMULA.name,
+        ]
+        sent = len(fake.messages(700201))
+        message = fake.messages(700201)[-1]
+        forged = {  # a client sending callback data no button of ours carries
+            "id": "forged-1",
+            "from": {"id": 700201, "is_bot": False, "first_name": "Warga"},
+            "message": fake._message_obj(message),
+            "chat_instance": "-1",
+            "data": "report:xlsx:74.71",
+        }
+        fake.push_update({"callback_query": forged})
+        await fake.wait_idle(timeout=20)
+        assert all(m.document is None for m in fake.messages(700201)[sent:])
+        assert "wilayah kerja" in chat.last
+        out = await chat.say("/rekap")
+        assert "TPS 002" in out
+        chart = fake.messages(700201)[-2].document
+        assert chart is not None and chart.data.startswith(b"\x89PNG")
+        stranger = TelegramChat(fake, app, chat_id=700202)
+        out = await stranger.say("/ekspor")
+        assert "/ekspor" in out and not any(m.document for m in fake.messages(700202))

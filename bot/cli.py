@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bot import cli_reports
 from bot.app import (
     App,
     StartRefused,
@@ -742,3 +743,6 @@ def audit_log(
             )
 
     _run(_with_app(settings, body))
+
+
+cli_reports.register(cli)

@@ -3,14 +3,17 @@ and the officers' command line."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from bot.app import App
 from handlers.flows.officers.publish import NOT_QUALIFIED, NOT_SELECTED, RESERVE, SELECTED
 from handlers.i18n import Translator
+from handlers.messages import Incoming, Kind
 from handlers.rules.selection import OfficerPolicy, propose, ranked
 from storage.domain import KPPS_SIZE, ApplicationStatus, Role, Seat
 from tests.officers_helpers import (
@@ -23,6 +26,7 @@ from tests.officers_helpers import (
     repos,
     tps_id,
 )
+from tests.test_officers import nik_of
 
 
 async def infos(app: App, ids: list[int]) -> list[Any]:
@@ -140,6 +144,13 @@ async def test_publishing_tells_every_applicant_once(app: App, t: Translator) ->
     assert sorted(m.params["rank"] for m in by_status[ApplicationStatus.RESERVE]) == [1, 2]
     reminders = [r for r, m in await outbox_rows(app) if "inauguration" in r.idempotency_key]
     assert len(reminders) == 2 * 7 and not any(r.essential for r in reminders)
+    board = await app.engine.handle(Incoming("console", "pps-1", Kind.COMMAND, command="umumkan"))
+    assert board is not None and board.files  # the pengumuman, again, for the notice board
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(board.files[0].data)).pages)
+    assert "Calon 1" in text and "KPPS-7471-900001" in text and "TPS 001" in text
+    assert "Tidak Lolos" not in text and "Calon Lain" in text  # cadangan 2 is on the board
+    niks = [await nik_of(app, i) for i in [*seated, unlucky]]
+    assert not any(nik in text for nik in niks)
     again = await pps.say("/umumkan")
     assert (
         "KPPS" not in again

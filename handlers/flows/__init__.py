@@ -11,6 +11,7 @@ from handlers.flows import (
     notifications,
     privacy,
     registration,
+    reports,
 )
 from handlers.flows.base import Flow
 from handlers.flows.officers import broadcast, join, paw, publish, review, selection
@@ -33,4 +34,5 @@ FLOWS: tuple[Flow, ...] = (
     paw.FLOW,
     paw.SEAT,
     broadcast.FLOW,
+    reports.FLOW,
 )

@@ -22,6 +22,7 @@ from storage.repositories.meta import MetaRepo
 from storage.repositories.officers import Audit, Invites, Officers
 from storage.repositories.outbox import Outbox, SenderLeases
 from storage.repositories.people import Consents, People
+from storage.repositories.reports import Reports
 from storage.repositories.whatsapp import WhatsAppStore
 from storage.repositories.wilayah import Wilayah
 
@@ -43,6 +44,7 @@ __all__ = [
     "Officers",
     "Outbox",
     "People",
+    "Reports",
     "Repos",
     "SenderLeases",
     "WhatsAppStore",
@@ -73,3 +75,4 @@ class Repos:
         self.audit = Audit(session)
         self.decisions = Decisions(session, crypto)
         self.whatsapp = WhatsAppStore(session, crypto)
+        self.reports = Reports(session, crypto, edition)

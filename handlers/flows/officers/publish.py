@@ -9,6 +9,7 @@ until every applicant was reviewed.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 from handlers.context import Ctx
@@ -16,9 +17,10 @@ from handlers.flows.base import Command, Flow, stale
 from handlers.flows.officers import common
 from handlers.flows.officers.common import DECIDERS, SEAT_LABELS, audit
 from handlers.i18n import N_
-from handlers.messages import Option, Reply
+from handlers.messages import Option, OutgoingFile, Reply
 from handlers.period import Stage
-from storage.domain import KPPS_SIZE, ApplicationInfo, ApplicationStatus, OutgoingMessage
+from handlers.reports.announcement import Announcement, Member, TpsResult, announcement_pdf
+from storage.domain import KPPS_SIZE, ApplicationInfo, ApplicationStatus, OutgoingMessage, Seat
 
 NAME = "publish"
 RESULT_PRIORITY = 2
@@ -70,10 +72,12 @@ class PublishFlow(Flow):
         if when is not None:
             return Reply(
                 text=ctx.t._(
-                    "The results of {area} were published on {date}.",
+                    "The results of {area} were published on {date}. The announcement for the "
+                    "notice board is attached.",
                     area=area,
                     date=ctx.date(when.astimezone(ctx.period.zone).date()),
-                )
+                ),
+                files=[await announcement(ctx, code)],
             )
         everyone = await ctx.repos.decisions.in_area(ctx.period.code, code)
         waiting = [a for a in everyone if a.status is ApplicationStatus.SUBMITTED]
@@ -131,11 +135,16 @@ class PublishFlow(Flow):
             told += await self._tell(ctx, a, region.name)
         await audit(ctx, "published", f"kelurahan:{code}", code, after={"told": told})
         text = ctx.t._(
-            "The results of {area} are published: {n} applicants will be told in the chat.",
+            "The results of {area} are published: {n} applicants will be told in the chat. "
+            "The announcement for the notice board is attached.",
             area=region.name,
             n=told,
         )
-        return Reply(text=text, chosen=ctx.t.C_("button", "Publish"))
+        return Reply(
+            text=text,
+            chosen=ctx.t.C_("button", "Publish"),
+            files=[await announcement(ctx, code)],
+        )
 
     async def _tell(self, ctx: Ctx, a: ApplicationInfo, area: str) -> int:
         if a.person_id is None:
@@ -175,6 +184,56 @@ class PublishFlow(Flow):
             "inauguration": ctx.date(inauguration.start) if inauguration else "–",
             "bimtek": ctx.date(bimtek.start) if bimtek else "–",
         }
+
+
+async def announcement(ctx: Ctx, code: str) -> OutgoingFile:
+    """The pengumuman of a kelurahan's results for the notice board (no NIK, no address)."""
+    everyone = await ctx.repos.decisions.in_area(
+        ctx.period.code,
+        code,
+        statuses=frozenset({ApplicationStatus.SELECTED, ApplicationStatus.RESERVE}),
+    )
+    stations = []
+    for tps in await ctx.repos.wilayah.tps_of(code):
+        here = [a for a in everyone if a.seat_tps_id == tps.id]
+        ketua = next((a for a in here if a.seat is Seat.KETUA), None)
+        anggota = sorted((a for a in here if a.seat is Seat.ANGGOTA), key=lambda a: a.id)
+        cadangan = sorted((a for a in here if a.seat is None), key=lambda a: a.reserve_rank or 0)
+        stations.append(
+            TpsResult(
+                number=tps.number,
+                ketua=_member(ketua) if ketua else None,
+                anggota=[_member(a) for a in anggota],
+                cadangan=[_member(a) for a in cadangan],
+            )
+        )
+    kelurahan = await ctx.repos.wilayah.region(code)
+    kecamatan = await ctx.repos.wilayah.region(code.rsplit(".", 1)[0])
+    kabkota = await ctx.repos.wilayah.region(ctx.period.region_code)
+    stage = ctx.period.stage(Stage.PUBLIC_RESPONSE)
+    responses = (
+        ctx.t._("Responses are received until {date}.", date=ctx.date(stage.end)) if stage else ""
+    )
+    data = Announcement(
+        period_name=ctx.period.name,
+        kelurahan=kelurahan.name if kelurahan else code,
+        kecamatan=kecamatan.name if kecamatan else "",
+        kabkota=kabkota.name if kabkota else ctx.period.region_code,
+        stations=stations,
+        responses=responses,
+        place=kabkota.name if kabkota else "",
+        day=ctx.today,
+    )
+    pdf = await asyncio.to_thread(announcement_pdf, data)
+    return OutgoingFile(
+        name=f"pengumuman-{code.replace('.', '')}.pdf",
+        data=pdf,
+        caption=ctx.t._("Announcement of the results of {area}", area=data.kelurahan),
+    )
+
+
+def _member(a: ApplicationInfo) -> Member:
+    return Member(name=a.details.name, reg_number=a.reg_number)
 
 
 async def remind_inauguration(ctx: Ctx, person_id: int, channel: str) -> None:

@@ -40,8 +40,15 @@ def mask_nik(nik: str) -> str:
     return "*" * (len(nik) - NIK_SHOWN) + nik[-NIK_SHOWN:]
 
 
+KELURAHAN_DOTS = 3  # 74.71.01.1006: nothing lies below a kelurahan/desa
+
+
 def in_area(column: Any, area: str) -> Any:
-    """``column`` (a wilayah code) is ``area`` or lies below it."""
+    """``column`` (a wilayah code) is ``area`` or lies below it. A kelurahan is compared for
+    equality only, which the index on the code serves (the LIKE does not: SQLite's is case
+    insensitive, PostgreSQL's needs the C collation)."""
+    if area.count(".") >= KELURAHAN_DOTS:
+        return column == area
     return or_(column == area, column.like(f"{area}.%"))
 
 
@@ -226,18 +233,19 @@ class Reports:
         mine = and_(
             Application.period_code == period_code, in_area(Application.kelurahan_code, area)
         )
+        # documents in, per application: a correlated count served by the index on
+        # documents.application_id, so a kelurahan reads its own documents only
         docs_in = (
-            select(Document.application_id, func.count().label("n"))
-            .join(Application, Application.id == Document.application_id)
+            select(func.count())
             .where(
-                mine,
+                Document.application_id == Application.id,
                 Document.kind.in_(list(required_kinds)),
                 Document.status.in_([s.value for s in DOCUMENT_COUNTS_AS_IN]),
             )
-            .group_by(Document.application_id)
-            .subquery()
+            .correlate(Application)
+            .scalar_subquery()
         )
-        complete = func.coalesce(docs_in.c.n, 0) >= len(set(required_kinds))
+        complete = docs_in >= len(set(required_kinds))
         qualified = Application.status.in_([s.value for s in MS_STATUSES])
         selected = Application.status == ApplicationStatus.SELECTED.value
 
@@ -249,7 +257,6 @@ class Reports:
                     func.sum(case((and_(not_withdrawn, complete), 1), else_=0)),
                     func.sum(case((qualified, 1), else_=0)),
                 )
-                .outerjoin(docs_in, docs_in.c.application_id == Application.id)
                 .where(mine)
                 .group_by(group)
             )

@@ -389,17 +389,36 @@ async def rotate_encryption_key(settings: Settings, new_key: str | None = None) 
     return Rotation(result, key_file)
 
 
-def outbox_sender(app: App, channel: Deliverer, gate: FloodGate, name: str, account: str) -> Sender:
+def outbox_sender(
+    app: App,
+    channel: Deliverer,
+    gate: FloodGate,
+    name: str,
+    account: str,
+    *,
+    tier: int | None = None,
+) -> Sender:
     """The outbox sender of one bot account (``account``: its token or phone number id, kept
-    only as a fingerprint in the lease name), sharing the adapter's flood gate."""
+    only as a fingerprint in the lease name), sharing the adapter's flood gate; ``tier``:
+    the messaging tier of a channel with a reply window (None: unlimited)."""
     import hashlib
 
     from bot.sender import Sender, SenderConfig
+    from bot.tier import ContactTier
 
     fingerprint = hashlib.sha256(account.encode()).hexdigest()[:16]
     config = SenderConfig(channel=name, lease_name=f"{name}:{fingerprint}")
     settings = app.settings
-    return Sender(app.db, app.crypto, settings.wilayah_edition, app.i18n, channel, gate, config)
+    return Sender(
+        app.db,
+        app.crypto,
+        settings.wilayah_edition,
+        app.i18n,
+        channel,
+        gate,
+        config,
+        tier=ContactTier(tier) if tier else None,
+    )
 
 
 def telegram_with_sender(app: App) -> tuple[TelegramChannel, Sender]:
@@ -419,7 +438,7 @@ def whatsapp_with_sender(app: App) -> tuple[WhatsAppChannel, Sender]:
     """The WhatsApp adapter (its webhook server not started) and the outbox sender of ``app``,
     sharing one flood gate. Refuses to start without every WhatsApp secret."""
     from bot.channels.flood import FloodGate
-    from bot.channels.whatsapp import CHANNEL, RATE, GraphClient, WhatsAppChannel
+    from bot.channels.whatsapp import CHANNEL, GraphClient, WhatsAppChannel
 
     settings = app.settings
     missing = settings.whatsapp_missing()
@@ -435,7 +454,9 @@ def whatsapp_with_sender(app: App) -> tuple[WhatsAppChannel, Sender]:
         api_base=settings.whatsapp_api_base,
         version=settings.whatsapp_api_version,
     )
-    gate = FloodGate(RATE, 0.0)
+    gate = FloodGate(
+        settings.whatsapp_rate, 0.0, bulk_chat_interval=settings.whatsapp_pair_interval
+    )
     channel = WhatsAppChannel(
         app.engine,
         client,
@@ -443,4 +464,12 @@ def whatsapp_with_sender(app: App) -> tuple[WhatsAppChannel, Sender]:
         verify_token=settings.whatsapp_verify_token.get_secret_value(),
         gate=gate,
     )
-    return channel, outbox_sender(app, channel, gate, CHANNEL, settings.whatsapp_phone_number_id)
+    sender = outbox_sender(
+        app,
+        channel,
+        gate,
+        CHANNEL,
+        settings.whatsapp_phone_number_id,
+        tier=settings.whatsapp_tier,
+    )
+    return channel, sender

@@ -145,8 +145,17 @@ class Outbox:
         )
         return result.first() is not None
 
-    async def sent(self, item_id: int, owner: str, *, platform_id: str, at: datetime) -> bool:
-        """The platform confirmed the message: never send it again."""
+    async def sent(
+        self,
+        item_id: int,
+        owner: str,
+        *,
+        platform_id: str,
+        at: datetime,
+        template: str | None = None,
+    ) -> bool:
+        """The platform confirmed the message (sent as ``template``, if one): never send it
+        again."""
         return await self._settle(
             item_id,
             owner,
@@ -154,7 +163,22 @@ class Outbox:
             platform_message_id=platform_id[:64],
             sent_at=at,
             last_error=None,
+            template=template,
         )
+
+    async def template_contacts(self, channel: str, since: datetime) -> dict[int, datetime]:
+        """Who got a message sent as a template on ``channel`` after ``since``, and when
+        last: what a messaging tier (unique people per rolling 24 hours) counts."""
+        result = await self.session.execute(
+            select(OutboxMessage.person_id, func.max(OutboxMessage.sent_at))
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.sent_at > since,
+                OutboxMessage.template.is_not(None),
+            )
+            .group_by(OutboxMessage.person_id)
+        )
+        return {int(person): at for person, at in result if at is not None}
 
     async def platform_status(self, channel: str, platform_id: str, status: str) -> bool:
         """What the platform reported about a sent message, never moving backwards (a late

@@ -127,6 +127,7 @@ class Sender:
         self.config = config
         self.now = now
         self.tier = tier  # the messaging tier of a windowed channel (None: unlimited)
+        self._tier_loading = asyncio.Lock()
         self.owner = owner or f"sender-{uuid.uuid4().hex[:12]}"
         self._stop = asyncio.Event()
         self._progress = asyncio.Event()  # a message in flight ended: room to claim more
@@ -285,12 +286,13 @@ class Sender:
         if name is None:
             raise PermanentFailure(NO_TEMPLATE)
         if self.tier is not None:
-            if not self.tier.loaded:
-                since, kind = self.now() - self.tier.window, self.config.channel
-                contacts = await self._run(
-                    lambda repos: repos.outbox.template_contacts(kind, since)
-                )
-                self.tier.load(contacts, self.now())
+            async with self._tier_loading:  # every chain waits for the one load
+                if not self.tier.loaded:
+                    since, kind = self.now() - self.tier.window, self.config.channel
+                    contacts = await self._run(
+                        lambda repos: repos.outbox.template_contacts(kind, since)
+                    )
+                    self.tier.load(contacts, self.now())
             until = self.tier.admit(item.person_id, self.now())
             if until is not None:
                 raise TierFull(until)

@@ -7,9 +7,11 @@ after the last template sent to them. A person who holds a slot is messaged agai
 A new person takes the slot that frees first; when none is free now, the person is *planned*
 into that slot (it is theirs from the time it frees) and the sender reschedules the message to
 that time, so a broadcast larger than the tier is spread over the days it needs instead of
-being tried again and again. The slots are loaded from the outbox rows sent as templates in
-the last 24 hours (``Outbox.template_contacts``) when the sender starts, and kept in memory by
-the one sender of the bot after that.
+being tried again and again. A holder whose slot is promised so is counted as new when
+messaged again before it frees (conservative). A planned message sent late holds its slot
+that much longer (the sender claims due rows within a second or so). The slots are loaded
+from the outbox rows sent as templates in the last 24 hours (``Outbox.template_contacts``)
+when the sender starts, and kept in memory by the one sender of the bot after that.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class ContactTier:
         self._until: dict[int, datetime] = {}  # person → end of the slot they hold
         self._planned: dict[int, datetime] = {}  # person → when their slot becomes theirs
         self._slots: list[tuple[datetime, int]] = []  # (free from, holder or -1), a heap
+        self._promised: set[int] = set()  # holders whose slot passes to someone after them
 
     def load(self, contacts: dict[int, datetime], now: datetime) -> None:
         """The people sent a template in the last 24 hours, with when last."""
@@ -42,6 +45,7 @@ class ContactTier:
         kept = heapq.nlargest(self.limit, live.items(), key=lambda item: item[1])
         self._until = dict(kept)
         self._planned = {}
+        self._promised = set()
         self._slots = [(until, person) for person, until in kept]
         self._slots += [(FREE, -1)] * (self.limit - len(self._slots))
         heapq.heapify(self._slots)
@@ -54,11 +58,11 @@ class ContactTier:
         if planned is not None:
             if planned > now:
                 return planned
-            del self._planned[person]
+            del self._planned[person]  # their slot from then on
             self._until[person] = max(self._until[person], now + self.window)
             return None
-        if self._until.get(person, FREE) > now:  # holds a slot: no new conversation
-            self._until[person] = now + self.window
+        if person not in self._promised and self._until.get(person, FREE) > now:
+            self._until[person] = now + self.window  # holds a slot: no new conversation
             return None
         while True:
             free_from, holder = heapq.heappop(self._slots)
@@ -68,8 +72,8 @@ class ContactTier:
                 continue
             break
         if holder >= 0:
-            self._until.pop(holder, None)
-            self._planned.pop(holder, None)
+            self._promised.add(holder)  # the slot is someone else's after ``free_from``
+        self._promised.discard(person)
         start = max(free_from, now)
         self._until[person] = start + self.window
         heapq.heappush(self._slots, (start + self.window, person))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.crypto import Crypto
@@ -101,6 +101,27 @@ class WhatsAppStore:
             WhatsAppWindow, identity_hash(self.crypto, CHANNEL, external_id)
         )
         return row.last_inbound_at if row else None
+
+    async def outside_window(self, person_ids: list[int], since: datetime) -> int:
+        """How many of these people have a WhatsApp identity that has not written after
+        ``since`` (a message to them needs a template)."""
+        outside = 0
+        for start in range(0, len(person_ids), 1000):
+            chunk = person_ids[start : start + 1000]
+            result = await self.session.execute(
+                select(Identity.person_id.distinct())
+                .outerjoin(WhatsAppWindow, WhatsAppWindow.external_hash == Identity.external_hash)
+                .where(
+                    Identity.channel == CHANNEL,
+                    Identity.person_id.in_(chunk),
+                    or_(
+                        WhatsAppWindow.last_inbound_at.is_(None),
+                        WhatsAppWindow.last_inbound_at <= since,
+                    ),
+                )
+            )
+            outside += len(result.all())
+        return outside
 
     # -- a changed number or user id ------------------------------------------------------
 

@@ -10,6 +10,8 @@ at ``fake.base_url``. It answers
   the schema lacks (text ≤ 4096, caption ≤ 1024, ≤ 10 list rows in all, unique titles and
   ids). An invalid body is answered 400 with Graph's error object and listed in
   ``fake.invalid``, so a test can end with ``assert fake.invalid == []``;
+  A number in ``fake.closed_windows`` is outside its 24-hour window: anything but a
+  ``template`` to it is refused with Graph code 131047, like Meta refuses it;
 * ``POST /{version}/{phone-number-id}/media`` (multipart upload) → ``{"id": …}``;
 * ``GET /{version}/{media-id}`` → the media metadata with a short-lived ``url``;
 * ``GET /download/{media-id}`` → the bytes (the bearer token is required here too).
@@ -228,6 +230,8 @@ class Sent:
             return str(self.body["interactive"]["body"]["text"])
         if self.type == "document":
             return str(self.body["document"].get("caption", ""))
+        if self.type == "template":
+            return str(self.body["template"]["name"])
         return ""
 
     def choices(self) -> list[tuple[str, str]]:
@@ -292,6 +296,7 @@ class FakeWhatsAppAPI:
     calls: list[Call] = field(default_factory=list)
     webhook_url: str | None = None
     app_secret: str | None = None
+    closed_windows: set[str] = field(default_factory=set)  # numbers outside their 24 hours
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -378,6 +383,13 @@ class FakeWhatsAppAPI:
                 subcode=2494010,
             )
         to = str(body["to"])
+        if to in self.closed_windows and body.get("type") != "template":
+            return _error(
+                400,
+                131047,
+                "(#131047) Re-engagement message: more than 24 hours have passed since the "
+                "recipient last replied",
+            )
         for index, (who, status, code, text) in enumerate(self._failures):
             if who is None or who == to:
                 if who is None:

@@ -241,13 +241,17 @@ async def test_the_tier_reschedules_new_people_beyond_it(app: App) -> None:
         await send_until(app, sender_at(app, channel, later, tier=2), settled_or_deferred)
         by_key = {row.idempotency_key: row for row in await rows(app)}
         # person 0 holds a slot (no new conversation, but the slot is theirs for 24 hours from
-        # now again); person 1 takes the free one; persons 2 and 3 wait for those two slots
-        assert by_key["result:0"].status == "sent" and by_key["result:1"].status == "sent"
-        waiting = [by_key["result:2"], by_key["result:3"]]
+        # now again); one other person takes the free one (whoever's message came first); the
+        # two others wait for those two slots
+        assert by_key["result:0"].status == "sent"
+        others = [by_key[f"result:{index}"] for index in (1, 2, 3)]
+        [admitted] = [row for row in others if row.status == "sent"]
+        waiting = [row for row in others if row is not admitted]
         assert [row.status for row in waiting] == ["queued", "queued"]
         assert all("messaging tier" in (row.last_error or "") for row in waiting)
         assert [row.not_before for row in waiting] == [later + timedelta(hours=24)] * 2
-        assert {m.to for m in fake.sent if m.type == "template"} == set(numbers[:2])
+        templated = {m.to for m in fake.sent if m.type == "template"}
+        assert templated == {numbers[0], numbers[people.index(admitted.person_id)]}
         assert fake.invalid == []
 
 
@@ -269,3 +273,33 @@ def test_the_tier_spreads_a_large_broadcast_over_the_days_it_needs() -> None:
     # a slot promised to a planned person is no longer its holder's: a conservative count
     assert fresh.admit(1, now + timedelta(hours=2)) == now + day
     assert days_needed(10, 3) == 4 and days_needed(0, 250) == 0 and days_needed(9, None) == 1
+
+
+async def test_the_broadcast_preview_says_the_days_at_the_tier(settings_factory: Any) -> None:
+    from sqlalchemy import update
+
+    from bot import broadcast
+    from bot.app import build_app
+    from tests.dialog import Person, fill_registration
+
+    app = await build_app(settings_factory(whatsapp_tier=250))
+    try:
+        async with running_whatsapp(app) as (fake, channel):
+            for serial in (1, 2, 3):
+                chat = WhatsAppChat(fake, channel, app, number=f"628130000000{serial}")
+                await fill_registration(chat, Person(serial=serial))
+        target = broadcast.Target(groups=("applicants",))
+        plan = await broadcast.plan(app, target, "b-tier")
+        assert plan.per_channel == {"whatsapp": 3}
+        assert (plan.outside_window, plan.days) == (0, 0)  # all wrote just now
+
+        async with app.db.transaction() as session:  # two days later
+            await session.execute(
+                update(WhatsAppWindow).values(last_inbound_at=utcnow() - timedelta(days=2))
+            )
+        plan = await broadcast.plan(app, target, "b-tier")
+        assert (plan.outside_window, plan.tier, plan.days) == (3, 250, 1)
+        app.settings.whatsapp_tier = 2
+        assert (await broadcast.plan(app, target, "b-tier")).days == 2
+    finally:
+        await app.close()

@@ -109,7 +109,8 @@ class WhatsAppStore:
         for start in range(0, len(person_ids), 1000):
             chunk = person_ids[start : start + 1000]
             result = await self.session.execute(
-                select(Identity.person_id.distinct())
+                select(Identity.person_id)
+                .distinct()
                 .outerjoin(WhatsAppWindow, WhatsAppWindow.external_hash == Identity.external_hash)
                 .where(
                     Identity.channel == CHANNEL,

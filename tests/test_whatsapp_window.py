@@ -303,3 +303,71 @@ async def test_the_broadcast_preview_says_the_days_at_the_tier(settings_factory:
         assert (await broadcast.plan(app, target, "b-tier")).days == 2
     finally:
         await app.close()
+
+
+async def test_a_tap_on_the_templates_button_answers_like_the_free_form_button(
+    app: App, t: Translator
+) -> None:
+    from handlers.flows.attendance import option_id
+    from storage.domain import broadcast_key
+    from storage.models import Attendance
+
+    async with running_whatsapp(app) as (fake, channel):
+        person = await person_of(app, fake, channel, NUMBER)
+        options = tuple((option_id("bimtek-1", a), a.title()) for a in ("hadir", "berhalangan"))
+        schedule = OutgoingMessage(BIMTEK, SCHEDULE.params, options)
+        await enqueue(app, person, schedule, broadcast_key("bimtek-1", person))
+        later = utcnow() + timedelta(hours=25)
+        await send_until(app, sender_at(app, channel, later), all_settled)
+        template = fake.messages_to(NUMBER)[-1].body["template"]
+        payload = template["components"][2]["parameters"][0]["payload"]  # "Berhalangan"
+        channel.clock = utcnow
+        before = len(fake.messages_to(NUMBER))
+        await fake.user_sends_kind(NUMBER, "button", {"payload": payload, "text": "Berhalangan"})
+        await channel.idle()
+        answer = " ".join(m.text for m in fake.messages_to(NUMBER)[before:])
+        assert t.C_("button", "Berhalangan") in answer
+        async with app.db.transaction() as session:
+            [row] = (await session.execute(select(Attendance))).scalars().all()
+        assert (row.broadcast_code, row.answer) == ("bimtek-1", "berhalangan")
+        assert fake.invalid == []
+
+
+async def test_the_pair_rate_spaces_bulk_messages_to_one_person_not_replies() -> None:
+    from bot.channels.flood import FloodGate, bulk
+
+    clock = [0.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    gate = FloodGate(80.0, 0.0, clock=lambda: clock[0], sleep=sleep, bulk_chat_interval=6.0)
+    with bulk():
+        await gate.acquire("a")
+        await gate.acquire("b")  # another person: only the number's throughput
+        assert clock[0] < 0.1
+        await gate.acquire("a")
+        assert clock[0] >= 6.0  # the same person: 6 seconds after the first
+    start = clock[0]
+    await gate.acquire("a")  # a direct reply is not held by the pair rate
+    await gate.acquire("a")
+    assert clock[0] - start < 0.1
+
+
+def test_the_tier_setting_takes_meta_tiers_or_unlimited(monkeypatch: Any) -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    monkeypatch.setenv("KPPS_WHATSAPP_TIER", "unlimited")
+    assert Settings(_env_file=None).whatsapp_tier is None  # type: ignore[call-arg]
+    monkeypatch.setenv("KPPS_WHATSAPP_TIER", "2000")
+    assert Settings(_env_file=None).whatsapp_tier == 2000  # type: ignore[call-arg]
+    monkeypatch.setenv("KPPS_WHATSAPP_TIER", "300")
+    with pytest.raises(ValidationError, match="250, 2000, 10000, 100000 or unlimited"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.delenv("KPPS_WHATSAPP_TIER")
+    assert Settings(_env_file=None).whatsapp_tier == 250  # type: ignore[call-arg]

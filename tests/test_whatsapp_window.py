@@ -371,3 +371,23 @@ def test_the_tier_setting_takes_meta_tiers_or_unlimited(monkeypatch: Any) -> Non
         Settings(_env_file=None)  # type: ignore[call-arg]
     monkeypatch.delenv("KPPS_WHATSAPP_TIER")
     assert Settings(_env_file=None).whatsapp_tier == 250  # type: ignore[call-arg]
+
+
+async def test_the_fake_refuses_a_template_meta_would_refuse(app: App) -> None:
+    import pytest
+
+    from bot.channels.whatsapp import GraphError
+
+    async with running_whatsapp(app) as (fake, channel):
+        template = Templates.load().for_message(OutgoingMessage(paw.OFFER))
+        assert template is not None
+        good = template.message_body(NUMBER, OutgoingMessage(paw.OFFER, {"tps": "3"}))
+        assert (await channel.client.send(good)).startswith("wamid.")
+        short = json.loads(json.dumps(good))
+        del short["template"]["components"][0]["parameters"][2]
+        unknown = json.loads(json.dumps(good))
+        unknown["template"]["name"] = "kpps_not_submitted"
+        for body in (short, unknown):
+            with pytest.raises(GraphError):
+                await channel.client.send(body)
+        assert [len(r.problems) for r in fake.invalid] == [1, 1]

@@ -391,3 +391,42 @@ async def test_the_fake_refuses_a_template_meta_would_refuse(app: App) -> None:
             with pytest.raises(GraphError):
                 await channel.client.send(body)
         assert [len(r.problems) for r in fake.invalid] == [1, 1]
+
+
+def test_the_cli_preview_says_the_days_at_the_tier(settings_factory: Any, monkeypatch: Any) -> None:
+    from sqlalchemy import update
+    from typer.testing import CliRunner
+
+    from bot.app import build_app
+    from bot.cli import cli
+    from tests.dialog import Person, fill_registration
+
+    settings = settings_factory()
+
+    async def prepare() -> None:
+        app = await build_app(settings)
+        try:
+            async with running_whatsapp(app) as (fake, channel):
+                for serial in (1, 2, 3):
+                    chat = WhatsAppChat(fake, channel, app, number=f"628130000000{serial}")
+                    await fill_registration(chat, Person(serial=serial))
+            async with app.db.transaction() as session:  # they wrote two days ago
+                await session.execute(
+                    update(WhatsAppWindow).values(last_inbound_at=utcnow() - timedelta(days=2))
+                )
+        finally:
+            await app.close()
+
+    asyncio.run(prepare())
+    monkeypatch.setenv("KPPS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("KPPS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("KPPS_ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
+    monkeypatch.setenv("KPPS_LOAD_DEMO_DATA", "false")
+    monkeypatch.setenv("KPPS_WHATSAPP_TIER", "2000")
+    args = ["broadcast", "bimtek", "--code", "b1", "--title", "Bimtek", "--date", "2027-01-23"]
+    args += ["--time", "08:00", "--place", "Aula", "--to", "applicants"]
+    refused = CliRunner().invoke(cli, args, input="n\n")
+    assert refused.exit_code == 1, refused.output
+    # "WhatsApp: 3 penerima … 2000 orang per hari … sekitar 1 hari."
+    assert "WhatsApp: 3 " in refused.output and "2000" in refused.output
+    assert "1 hari" in refused.output

@@ -396,11 +396,17 @@ def outbox_sender(
     name: str,
     account: str,
     *,
+    alone: bool = False,
     tier: int | None = None,
 ) -> Sender:
     """The outbox sender of one bot account (``account``: its token or phone number id, kept
     only as a fingerprint in the lease name), sharing the adapter's flood gate; ``tier``:
-    the messaging tier of a channel with a reply window (None: unlimited)."""
+    the messaging tier of a channel with a reply window (None: unlimited).
+
+    The rate limit is the bot's, whichever processes send. A sender run alone (``kpps-bot
+    sender``, ``alone``) sends at ``KPPS_SENDER_SHARE`` of it; a bot whose own sender does not
+    hold the lease (because such a process sends) answers at the rest, and at the whole rate
+    again once its sender holds the lease."""
     import hashlib
 
     from bot.sender import Sender, SenderConfig
@@ -409,7 +415,7 @@ def outbox_sender(
     fingerprint = hashlib.sha256(account.encode()).hexdigest()[:16]
     config = SenderConfig(channel=name, lease_name=f"{name}:{fingerprint}")
     settings = app.settings
-    return Sender(
+    sender = Sender(
         app.db,
         app.crypto,
         settings.wilayah_edition,
@@ -419,9 +425,15 @@ def outbox_sender(
         config,
         tier=ContactTier(tier) if tier else None,
     )
+    full, share = gate.rate, settings.sender_share
+    if alone:
+        gate.set_rate(full * share)
+    else:
+        sender.on_lease = lambda held: gate.set_rate(full if held else full * (1 - share))
+    return sender
 
 
-def telegram_with_sender(app: App) -> tuple[TelegramChannel, Sender]:
+def telegram_with_sender(app: App, *, alone: bool = False) -> tuple[TelegramChannel, Sender]:
     """The Telegram adapter and the outbox sender of ``app``, sharing one flood gate."""
     from bot.channels.flood import FloodGate
     from bot.channels.telegram import CHANNEL, TelegramChannel, build_bot
@@ -431,10 +443,10 @@ def telegram_with_sender(app: App) -> tuple[TelegramChannel, Sender]:
     token = settings.telegram_token.get_secret_value()
     gate = FloodGate(settings.telegram_rate, settings.telegram_chat_interval)
     channel = TelegramChannel(app.engine, build_bot(token, settings.telegram_api_base, gate=gate))
-    return channel, outbox_sender(app, channel, gate, CHANNEL, token)
+    return channel, outbox_sender(app, channel, gate, CHANNEL, token, alone=alone)
 
 
-def whatsapp_with_sender(app: App) -> tuple[WhatsAppChannel, Sender]:
+def whatsapp_with_sender(app: App, *, alone: bool = False) -> tuple[WhatsAppChannel, Sender]:
     """The WhatsApp adapter (its webhook server not started) and the outbox sender of ``app``,
     sharing one flood gate. Refuses to start without every WhatsApp secret."""
     from bot.channels.flood import FloodGate
@@ -470,6 +482,7 @@ def whatsapp_with_sender(app: App) -> tuple[WhatsAppChannel, Sender]:
         gate,
         CHANNEL,
         settings.whatsapp_phone_number_id,
+        alone=alone,
         tier=settings.whatsapp_tier,
     )
     return channel, sender

@@ -153,11 +153,11 @@ def sender() -> None:
         senders: list[Any] = []
         closes: list[Callable[[], Awaitable[None]]] = []
         if settings.whatsapp_enabled:
-            whatsapp, whatsapp_sender = whatsapp_with_sender(app)
+            whatsapp, whatsapp_sender = whatsapp_with_sender(app, alone=True)
             senders.append(whatsapp_sender)
             closes.append(whatsapp.client.close)
         if settings.telegram_token is not None:
-            telegram, telegram_sender = telegram_with_sender(app)
+            telegram, telegram_sender = telegram_with_sender(app, alone=True)
             senders.append(telegram_sender)
             closes.append(telegram.bot.session.close)
         try:

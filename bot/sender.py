@@ -136,6 +136,10 @@ class Sender:
         self._chains: dict[int, asyncio.Task[None]] = {}
         self._claimed: set[int] = set()  # ids in flight here
         self.delivered = 0
+        # Told whether this sender holds the bot's lease, when that changes (a process whose
+        # sender does not send, because another process does, leaves that one room).
+        self.on_lease: Callable[[bool], None] | None = None
+        self._held: bool | None = None
 
     async def _run(self, work: Callable[[Repos], Awaitable[Any]]) -> Any:
         async def unit(session: Any) -> Any:
@@ -154,6 +158,12 @@ class Sender:
             )
         )
 
+    def _lease_is(self, held: bool) -> None:
+        if held is not self._held:
+            self._held = held
+            if self.on_lease is not None:
+                self.on_lease(held)
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -168,8 +178,10 @@ class Sender:
             while not self._stop.is_set():
                 if loop.time() - renewed > self.config.bot_lease.total_seconds() / 3:
                     if not await self.hold_lease():
+                        self._lease_is(False)
                         await self._pause(self.config.bot_lease.total_seconds() / 2)
                         continue
+                    self._lease_is(True)
                     renewed = loop.time()
                 room = self.config.batch - self._pending
                 claimed = await self._claim(room) if room > 0 else 0

@@ -28,10 +28,14 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
     # Telegram's limits: about 30 messages a second per bot (more with paid broadcasts) and
-    # one a second per chat. A sender run apart from the bot (`kpps-bot sender`) has its own
-    # gate: give it a lower rate there, so the direct replies keep room.
+    # one a second per chat. A sender run apart from the bot (`kpps-bot sender`) and the bot
+    # split the rate (``sender_share``).
     telegram_rate: float = Field(default=30.0, gt=0, le=1000)
     telegram_chat_interval: float = Field(default=1.0, ge=0, le=60)
+    # The part of a bot's rate limit a `kpps-bot sender` run apart from `kpps-bot run` uses;
+    # the bot then answers chats at the rest (and at the whole rate while its own sender
+    # sends), so together they stay within the platform's limit.
+    sender_share: float = Field(default=0.5, gt=0, lt=1)
     # WhatsApp Cloud API: the webhook server runs when any of the four secrets/ids is set,
     # and refuses to start unless all of them are (see ``whatsapp_missing``).
     whatsapp_access_token: SecretStr | None = None

@@ -70,6 +70,9 @@ class Incoming:
     page: int = 0
     # A shared contact card (kind CONTACT, its number in ``text``): the sender's own number?
     own_contact: bool = False
+    # The sender's own number, when the platform tells it with every message (WhatsApp):
+    # offered at the phone question, to be confirmed.
+    sender_phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -433,6 +433,20 @@ class WhatsAppContact(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LinkCode(Base):
+    """A one-time code a person makes in one chat to link another channel's chat to them
+    (their application becomes that chat's too). Only a keyed hash of the code is stored."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
 class WhatsAppWindow(Base):
     """When a WhatsApp identity (its keyed hash) last wrote: free-form messages may go to it
     for 24 hours after that (Meta's customer service window), templates only afterwards."""

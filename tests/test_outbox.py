@@ -216,3 +216,25 @@ async def test_one_sender_per_bot(app: App) -> None:
             "telegram:abc", "second", NOW + timedelta(seconds=33)
         )
     assert await acquire("first", NOW + timedelta(seconds=34))
+
+
+async def test_a_failure_the_platform_reports_later_counts_as_failed(app: App) -> None:
+    who = await person(app)
+    for key in ("broadcast:b:1", "broadcast:b:2"):
+        await enqueue(app, who, key)
+    items = await claim(app, "s1")
+    async with app.db.transaction() as session:
+        outbox = repos(app, session).outbox
+        for n, item in enumerate(items):
+            await outbox.sent(item.id, "s1", platform_id=f"wamid.{n}", at=NOW)
+        assert await outbox.platform_status("telegram", "wamid.0", "read") == who
+        failed = await outbox.platform_status(
+            "telegram", "wamid.1", "failed", error="131000 Something went wrong"
+        )
+        assert failed == who
+        assert await outbox.platform_status("telegram", "wamid.0", "delivered") is None  # back
+        outcomes = await outbox.outcomes("broadcast:b:")
+    assert sorted((status, error) for _, _, status, error in outcomes) == [
+        ("failed", "131000 Something went wrong"),
+        ("sent", None),
+    ]

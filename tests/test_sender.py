@@ -10,9 +10,11 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
@@ -387,3 +389,63 @@ async def test_an_unfinished_registration_is_reminded_once_after_a_day(
         )
     text = app.i18n.get("id")._(item.message.msgid, **item.message.params)
     assert "/daftar" in text and app.period.name in text
+
+
+async def test_a_sender_run_apart_and_the_bot_split_the_rate_limit(app: App, t: Translator) -> None:
+    """`kpps-bot sender` sends a broadcast while `kpps-bot run` answers a burst of chats: the
+    bot sees that its own sender does not hold the lease and answers at the rest of the rate,
+    so together they provoke no 429; once the lone sender stops, the bot's sender takes over
+    at the whole rate."""
+    from bot.app import outbox_sender
+
+    RATE = 26  # (below the fake's 30/s: room for the scheduling jitter of CI)
+    chats = list(range(9_001, 9_061))
+    await queue(app, chats)
+    users = list(range(9_101, 9_161))
+    async with limited_fake(first_update_id=700_001) as fake:
+        lone_gate = FloodGate(RATE, 1.05)
+        lone_bot = build_bot(fake.token, fake.base_url, gate=lone_gate)
+        lone = outbox_sender(
+            app,
+            TelegramChannel(app.engine, lone_bot),
+            lone_gate,
+            "telegram",
+            fake.token,
+            alone=True,
+        )
+        assert lone_gate.rate == pytest.approx(RATE * app.settings.sender_share)
+        bot_gate = FloodGate(RATE, 1.05)
+        bot = build_bot(
+            fake.token,
+            fake.base_url,
+            retry=RetryMiddleware(base_delay=0.05, gate=bot_gate),
+            gate=bot_gate,
+        )
+        channel = TelegramChannel(app.engine, bot)
+        own = outbox_sender(app, channel, bot_gate, "telegram", fake.token)
+        own.config = replace(own.config, idle_poll=0.05, bot_lease=timedelta(seconds=2))
+        lone.config = replace(lone.config, idle_poll=0.05, bot_lease=timedelta(seconds=2))
+        lone_task = asyncio.create_task(lone.run())
+        await until(lambda: lone._held is True)
+        own_task = asyncio.create_task(own.run())
+        polling = asyncio.create_task(channel.run(handle_signals=False))
+        try:
+            await until(lambda: own._held is False)
+            assert bot_gate.rate == pytest.approx(RATE * (1 - app.settings.sender_share))
+            await fake.wait_for_call("getUpdates", timeout=10)
+            for user in users:
+                fake.user_sends(user, "/start", user_id=user)
+            await until(lambda: len(fake.accepted_sends()) >= len(chats) + len(users), within=40)
+            lone.stop()
+            await lone_task
+            await until(lambda: own._held is True, within=10)
+            assert bot_gate.rate == pytest.approx(RATE)
+        finally:
+            own.stop()
+            await own_task
+            await channel.stop()
+            await asyncio.wait_for(polling, timeout=10)
+            await lone_bot.session.close()
+    assert fake.flood_rejections == 0
+    per_chat = Counter(call.params["chat_id"] for call in fake.accepted_sends())
+    assert per_chat == {chat: 1 for chat in chats + users}

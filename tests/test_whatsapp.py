@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 from bot.app import App, build_app
 from handlers.flows.registration.table import NIK_TAKEN as DUPLICATE_NIK
 from handlers.i18n import Translator
-from storage.models import Document, Identity, ProcessedUpdate, WhatsAppContact, WhatsAppInbox
+from storage.models import (
+    Conversation,
+    Document,
+    Identity,
+    ProcessedUpdate,
+    WhatsAppContact,
+    WhatsAppInbox,
+)
 from tests.dialog import Person, fill_registration, q
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
 from tests.test_documents_flow import jpeg, pdf_bytes
@@ -460,6 +467,55 @@ async def test_the_outbox_sender_delivers_and_statuses_never_move_backwards(
         assert fake.invalid == []
 
 
+async def test_a_failure_reported_after_sending_is_recorded_and_reported(
+    app: App, t: Translator
+) -> None:
+    import asyncio
+
+    from bot import broadcast
+    from bot.app import outbox_sender
+    from storage.domain import OutgoingMessage
+    from storage.models import OutboxMessage, utcnow
+    from storage.repositories import Repos
+    from tests.test_sender import settled
+
+    async with running_whatsapp(app) as (fake, channel):
+        user = WhatsAppChat(fake, channel, app, number=NUMBER)
+        await user.say("/start")
+        async with app.db.transaction() as session:
+            repos = Repos(session, app.crypto, app.settings.wilayah_edition)
+            actor = await repos.people.resolve("whatsapp", NUMBER)
+            assert actor.person_id is not None
+            await repos.outbox.enqueue(
+                person_id=actor.person_id,
+                channel="whatsapp",
+                kind="broadcast",
+                message=OutgoingMessage("Thank you. Let's begin."),
+                key=f"broadcast:b1:{actor.person_id}",
+                now=utcnow(),
+            )
+        sender = outbox_sender(app, channel, channel.gate, "whatsapp", "test")
+        running = asyncio.create_task(sender.run())
+        try:
+            [row] = await settled(app)
+        finally:
+            sender.stop()
+            await running
+        assert row.status == "sent"
+        assert await fake.statuses((row.platform_message_id, NUMBER, "failed", 131026)) == 200
+        await channel.idle()
+        async with app.db.transaction() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            recipient = await Repos(session, app.crypto, "x").people.recipient(
+                actor.person_id, "whatsapp"
+            )
+        assert stored is not None and stored.platform_status == "failed"
+        assert stored.status == "unreachable" and "131026" in (stored.last_error or "")
+        assert recipient is not None and recipient.unreachable  # nothing more is sent there
+    report = await broadcast.report(app, "b1")
+    assert report["statuses"] == {"unreachable": 1}
+
+
 # -- kpps-bot run ---------------------------------------------------------------------------
 
 
@@ -621,3 +677,65 @@ async def test_a_slow_download_is_not_overtaken_by_the_next_message(
         stored = next(i for i, x in enumerate(texts) if t._("sent, waiting for the PPS check") in x)
         status = next(i for i, x in enumerate(texts) if "KPPS-7471-000001" in x)
         assert stored < status
+
+
+async def test_the_number_written_from_is_offered_at_the_phone_question(
+    app: App, t: Translator
+) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+        out = await up_to_the_phone(chat, t, Person())
+        assert "+6281234567890" in out and t.C_("button", "Use this number") in chat.buttons()
+        out = await chat.press(t.C_("button", "Use this number"))  # the applicant confirms it
+        assert q(t, 6) in out
+        other = WhatsAppChat(fake, channel, app, number="6281399990000")
+        await up_to_the_phone(other, t, Person(serial=2))
+        out = await other.say("0812 5555 6666")  # or types another number
+        assert q(t, 6) in out
+        assert fake.invalid == []
+    async with app.db.transaction() as session:
+        rows = await session.execute(select(Conversation))
+        drafts = [
+            app.crypto.decrypt_json(c.data_enc)["registration"]["answers"]["phone"]
+            for c in rows.scalars()
+        ]
+    assert sorted(drafts) == ["+6281234567890", "+6281255556666"]
+
+
+async def test_a_whatsapp_chat_is_linked_to_a_telegram_application_with_a_code(
+    app: App, t: Translator
+) -> None:
+    from tests.dialog import ConsoleChat
+
+    first = ConsoleChat(app, "telegram-like")
+    await fill_registration(first, Person())
+    out = await first.say("/tautkan")
+    code = next(word for word in out.replace(".", " ").split() if word.isdigit() and len(word) == 8)
+    async with running_whatsapp(app) as (fake, channel):
+        chat = WhatsAppChat(fake, channel, app, number=NUMBER)
+        assert "KPPS-7471-000001" not in await chat.say("/status")
+        wrong = await chat.say("/tautkan 00000000" if code != "00000000" else "/tautkan 11111111")
+        assert "KPPS-7471-000001" not in wrong
+        out = await chat.say(f"/tautkan {code[:4]}-{code[4:]}")  # typed with a dash
+        assert "KPPS-7471-000001" in out
+        assert "KPPS-7471-000001" in await chat.say("/status")
+        again = WhatsAppChat(fake, channel, app, number="6281399990000")
+        assert "KPPS-7471-000001" not in await again.say(f"/tautkan {code}")  # used up
+        assert fake.invalid == []
+    async with app.db.transaction() as session:
+        people = (await session.execute(select(func.count()).select_from(Identity))).scalar_one()
+        owners = set((await session.execute(select(Identity.person_id))).scalars())
+    assert people == 3 and len(owners) == 2  # the linked chat joined the applicant
+
+
+async def test_a_chat_with_its_own_application_is_not_linked(app: App, t: Translator) -> None:
+    from tests.dialog import ConsoleChat
+
+    first, second = ConsoleChat(app, "a"), ConsoleChat(app, "b")
+    await fill_registration(first, Person())
+    await fill_registration(second, Person(serial=2, name="Siti Aminah"))
+    out = await first.say("/tautkan")
+    code = next(word for word in out.replace(".", " ").split() if word.isdigit() and len(word) == 8)
+    out = await second.say(f"/tautkan {code}")
+    assert "KPPS-7471-000001" not in out and "Siti" not in out
+    assert "KPPS-7471-000002" in await second.say("/status")

@@ -62,6 +62,16 @@ class FloodGate:
         self._urgent: dict[str, int] = {}  # chats with a direct reply waiting, and how many
         self.penalties = 0  # 429s reported
 
+    @property
+    def rate(self) -> float:
+        return 1.0 / self.spacing
+
+    def set_rate(self, rate: float) -> None:
+        """Send at ``rate`` per second from now on (a share of the bot's limit)."""
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.spacing = 1.0 / rate
+
     def _wait(self, chat: str, urgent: bool, now: float) -> float:
         """Seconds until this send may go (0: take the slots now)."""
         at = max(self._next_slot, self._chat_next.get(chat, 0.0), now)

@@ -314,6 +314,7 @@ def message_to_incoming(
         "channel": CHANNEL,
         "chat_id": sender.chat_id,
         "update_id": str(message["id"]) if message.get("id") else None,
+        "sender_phone": f"+{sender.number.lstrip('+')}" if sender.number else None,
     }
     if kind_name == "text":
         text = str((message.get("text") or {}).get("body", ""))
@@ -595,8 +596,22 @@ class WhatsAppChannel:
         async def record(repos: Repos) -> None:
             for status in statuses:
                 message_id, state = status.get("id"), status.get("status")
-                if isinstance(message_id, str) and isinstance(state, str):
-                    await repos.outbox.platform_status(CHANNEL, message_id, state)
+                if not (isinstance(message_id, str) and isinstance(state, str)):
+                    continue
+                errors = status.get("errors") or [{}]
+                first = errors[0] if isinstance(errors[0], dict) else {}
+                code = first.get("code")
+                error = (
+                    f"{code} {first.get('title') or first.get('message') or ''}".strip()
+                    if state == "failed"
+                    else None
+                )
+                gone = state == "failed" and code in UNREACHABLE
+                person = await repos.outbox.platform_status(
+                    CHANNEL, message_id, state, error=error, unreachable=gone
+                )
+                if gone and person is not None:  # nothing more is sent there until they write
+                    await repos.people.mark_unreachable(person, CHANNEL, datetime.now(UTC))
 
         await self._run(record)
 

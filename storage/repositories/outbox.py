@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.crypto import Crypto
@@ -180,13 +180,28 @@ class Outbox:
         )
         return {int(person): at for person, at in result if at is not None}
 
-    async def platform_status(self, channel: str, platform_id: str, status: str) -> bool:
+    async def platform_status(
+        self,
+        channel: str,
+        platform_id: str,
+        status: str,
+        *,
+        error: str | None = None,
+        unreachable: bool = False,
+    ) -> int | None:
         """What the platform reported about a sent message, never moving backwards (a late
-        "delivered" after "read" changes nothing); False if nothing changed."""
+        "delivered" after "read" changes nothing); the person of the row if it changed, else
+        None. A failure keeps its ``error`` (code and title); ``unreachable`` (the platform
+        says the person cannot get messages) makes the row unreachable."""
         rank = PLATFORM_STATUSES.get(status)
         if rank is None:
-            return False
+            return None
         lower = [name for name, other in PLATFORM_STATUSES.items() if other < rank]
+        values: dict[str, object] = {"platform_status": status}
+        if error is not None:
+            values["last_error"] = error[:ERROR_LENGTH]
+        if unreachable:
+            values["status"] = Status.UNREACHABLE.value
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
@@ -197,9 +212,11 @@ class Outbox:
                     OutboxMessage.platform_status.in_(lower),
                 ),
             )
-            .values(platform_status=status)
+            .values(**values)
+            .returning(OutboxMessage.person_id)
         )
-        return bool(getattr(result, "rowcount", 0))
+        person = result.scalar_one_or_none()
+        return int(person) if person is not None else None
 
     async def retry(self, item_id: int, owner: str, *, not_before: datetime, error: str) -> bool:
         """Back in the queue, not before ``not_before`` (a 429, a network error, a 5xx)."""
@@ -286,12 +303,23 @@ class Outbox:
         return result.scalar_one_or_none()
 
     async def outcomes(self, prefix: str) -> list[tuple[int, str, str, str | None]]:
-        """(person, channel, status, last error) of every message under a key prefix."""
+        """(person, channel, status, last error) of every message under a key prefix; a
+        message the platform accepted and then reported failed counts as failed."""
+        status = case(
+            (
+                and_(
+                    OutboxMessage.status == Status.SENT.value,
+                    OutboxMessage.platform_status == "failed",
+                ),
+                Status.FAILED.value,
+            ),
+            else_=OutboxMessage.status,
+        )
         result = await self.session.execute(
             select(
                 OutboxMessage.person_id,
                 OutboxMessage.channel,
-                OutboxMessage.status,
+                status,
                 OutboxMessage.last_error,
             )
             .where(OutboxMessage.idempotency_key.startswith(prefix))

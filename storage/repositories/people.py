@@ -16,6 +16,7 @@ from storage.models import (
     Consent,
     Conversation,
     Identity,
+    LinkCode,
     OutboxMessage,
     Person,
     utcnow,
@@ -131,6 +132,63 @@ class People:
             .where(Identity.person_id == person_id, Identity.channel == channel)
             .values(unreachable_at=at)
         )
+
+    # linking a second channel's chat to a person
+
+    def _link_hash(self, code: str) -> str:
+        return self.crypto.lookup_hash("link:" + code)
+
+    async def make_link_code(
+        self, person_id: int, code: str, *, now: datetime, until: datetime
+    ) -> None:
+        """A one-time code for ``person_id`` (earlier unused codes of theirs stop working)."""
+        await self.session.execute(
+            delete(LinkCode).where(LinkCode.person_id == person_id, LinkCode.used_at.is_(None))
+        )
+        self.session.add(
+            LinkCode(
+                code_hash=self._link_hash(code),
+                person_id=person_id,
+                created_at=now,
+                expires_at=until,
+            )
+        )
+        await self.session.flush()
+
+    async def redeem_link_code(self, code: str, now: datetime) -> int | None:
+        """The person of an unused, unexpired code, which is used up now; None otherwise."""
+        result = await self.session.execute(
+            update(LinkCode)
+            .where(
+                LinkCode.code_hash == self._link_hash(code),
+                LinkCode.used_at.is_(None),
+                LinkCode.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(LinkCode.person_id)
+        )
+        found = result.scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    async def link_identity(self, identity_id: int, to_person: int) -> None:
+        """Make a chat's identity one of ``to_person``'s. What its former person had (a
+        consent, a queued reminder) goes with it; that person is removed if it has no other
+        identity. The caller checked that the former person has no application."""
+        identity = await self.session.get(Identity, identity_id)
+        if identity is None or identity.person_id == to_person:
+            return
+        former = identity.person_id
+        identity.person_id = to_person
+        await self.session.execute(
+            update(Consent).where(Consent.person_id == former).values(person_id=to_person)
+        )
+        await self.session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == former))
+        await self.session.flush()
+        others = await self.session.execute(
+            select(Identity.id).where(Identity.person_id == former).limit(1)
+        )
+        if others.first() is None:
+            await self.session.execute(delete(Person).where(Person.id == former))
 
     async def delete(self, person_id: int) -> None:
         """Forget a person: identities (and so conversations), consents, queued messages and

@@ -683,23 +683,16 @@ class FakeWhatsAppAPI:
         message = self.message(number, "system", system, user_id=user_id)
         return await self.post_webhook(self.envelope([message], number=number, contacts=False))
 
-    async def statuses(self, *updates: tuple[str, str, str]) -> int:
-        """Status webhooks (message id, recipient number, status), in this order."""
+    async def statuses(self, *updates: tuple[str, ...]) -> int:
+        """Status webhooks (message id, recipient number, status[, error code of a failure]),
+        in this order."""
         value = {
             "messaging_product": "whatsapp",
             "metadata": {
                 "display_phone_number": DISPLAY_NUMBER,
                 "phone_number_id": self.phone_number_id,
             },
-            "statuses": [
-                {
-                    "id": message_id,
-                    "status": status,
-                    "timestamp": str(int(time.time())),
-                    "recipient_id": number,
-                }
-                for message_id, number, status in updates
-            ],
+            "statuses": [_status(*update) for update in updates],
         }
         change = {"field": "messages", "value": value}
         payload = {
@@ -711,3 +704,22 @@ class FakeWhatsAppAPI:
     async def _post(self, message: dict[str, Any], number: str | None, user: str | None) -> None:
         status = await self.post_webhook(self.envelope([message], number=number, user_id=user))
         assert status == 200, f"the bot answered the webhook with {status}"
+
+
+ERROR_TITLES = {131026: "Message undeliverable", 131049: "Meta chose not to deliver"}
+
+
+def _status(message_id: str, number: str, status: str, code: str | int | None = None) -> Any:
+    """One entry of a status webhook, as Meta sends it (a failure with its ``errors``)."""
+    entry: dict[str, Any] = {
+        "id": message_id,
+        "status": status,
+        "timestamp": str(int(time.time())),
+        "recipient_id": number,
+    }
+    if code is not None:
+        title = ERROR_TITLES.get(int(code), "Failure")
+        entry["errors"] = [
+            {"code": int(code), "title": title, "message": title, "error_data": {"details": title}}
+        ]
+    return entry

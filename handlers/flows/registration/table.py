@@ -322,17 +322,48 @@ PERSONAL: list[Question] = [
 # -- contact --------------------------------------------------------------------------------
 
 
+OWN_NUMBER = "offered_phone"  # the draft's copy of the number the platform told
+
+
 async def _ask_phone(ctx: Ctx) -> Reply:
+    text = ctx.t._(
+        "What is your mobile number (HP/WhatsApp)? For example 0812 3456 7890. The PPS "
+        "will use it to contact you."
+    )
+    own = _own_number(ctx)
+    if own is None:
+        return Reply(text=text, expects=Expect.TEXT)
+    Draft(ctx).set(OWN_NUMBER, own)
+    offer = ctx.t._(
+        "Is it the number you are writing from, {number}? Press the button to use it, or "
+        "type another number.",
+        number=own,
+    )
     return Reply(
-        text=ctx.t._(
-            "What is your mobile number (HP/WhatsApp)? For example 0812 3456 7890. The PPS "
-            "will use it to contact you."
-        ),
+        text=f"{text}\n\n{offer}",
+        options=[Option("reg:phone:own", ctx.t.C_("button", "Use this number"))],
         expects=Expect.TEXT,
     )
 
 
+def _own_number(ctx: Ctx) -> str | None:
+    """The sender's own number (WhatsApp tells it), if it is an Indonesian mobile number."""
+    if not ctx.incoming.sender_phone:
+        return None
+    try:
+        return parse_phone(ctx.incoming.sender_phone)
+    except InvalidAnswer:
+        return None
+
+
 async def _take_phone(ctx: Ctx, answer: Answer) -> Taken | Block:
+    if answer.choice == "own":
+        offered = Draft(ctx).get(OWN_NUMBER)
+        Draft(ctx).set(OWN_NUMBER, None)
+        if offered is None:  # a forged or stale button: ask again
+            raise InvalidAnswer(N_("Please type your mobile number, for example 0812 3456 7890."))
+        return Taken(offered)
+    Draft(ctx).set(OWN_NUMBER, None)
     if answer.kind is Kind.CONTACT and not ctx.incoming.own_contact:
         raise InvalidAnswer(
             N_(

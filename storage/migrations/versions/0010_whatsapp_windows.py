@@ -1,7 +1,7 @@
 """whatsapp customer service windows and template sends
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 
 ``whatsapp_windows`` keeps, per WhatsApp identity (its keyed hash), when the person last
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from storage.models import UTCDateTime
 
 
-revision: str = '0009'
-down_revision: Union[str, Sequence[str], None] = '0008'
+revision: str = '0010'
+down_revision: Union[str, Sequence[str], None] = '0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

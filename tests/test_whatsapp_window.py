@@ -92,6 +92,14 @@ async def send_until(app: App, sender: Sender, done: Any, within: float = 30.0) 
         await running
 
 
+async def wait_for(check: Any, within: float = 30.0) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            if check():
+                return
+            await asyncio.sleep(0.05)
+
+
 def all_settled(found: list[OutboxMessage]) -> bool:
     return all(row.status not in ("queued", "sending") for row in found)
 
@@ -430,3 +438,35 @@ def test_the_cli_preview_says_the_days_at_the_tier(settings_factory: Any, monkey
     # "WhatsApp: 3 penerima … 2000 orang per hari … sekitar 1 hari."
     assert "WhatsApp: 3 " in refused.output and "2000" in refused.output
     assert "1 hari" in refused.output
+
+
+async def test_a_131047_reported_after_the_send_resends_as_the_template(app: App) -> None:
+    async with running_whatsapp(app) as (fake, channel):
+        person = await person_of(app, fake, channel, NUMBER)
+        message = OutgoingMessage(publish.RESERVE, {"rank": 2, "tps": "003", "area": "Kadia"})
+        await enqueue(app, person, message, "result:late")
+        before = len(fake.messages_to(NUMBER))
+        sender = sender_at(app, channel, utcnow())
+        running = asyncio.create_task(sender.run())
+        try:
+            await wait_for(lambda: len(fake.messages_to(NUMBER)) > before)
+            free_form = fake.messages_to(NUMBER)[before]
+            assert free_form.type == "text"
+            # Meta accepted it, then reports it failed: the window had closed
+            assert await fake.statuses((free_form.id, NUMBER, "failed", 131047)) == 200
+            await channel.idle()
+            await wait_for(lambda: any(m.type == "template" for m in fake.messages_to(NUMBER)))
+        finally:
+            sender.stop()
+            await running
+        [template] = [m for m in fake.messages_to(NUMBER) if m.type == "template"]
+        assert template.body["template"]["name"] == "kpps_result_reserve"
+        [row] = [r for r in await rows(app) if r.idempotency_key == "result:late"]
+        assert row.status == "sent" and row.template == "kpps_result_reserve"
+        assert row.platform_message_id == template.id
+        # a template failing so is not sent again
+        assert await fake.statuses((template.id, NUMBER, "failed", 131047)) == 200
+        await channel.idle()
+        [row] = [r for r in await rows(app) if r.idempotency_key == "result:late"]
+        assert row.status == "sent" and row.platform_status == "failed"
+        assert fake.invalid == []

@@ -34,7 +34,9 @@ The customer service window: every message a person sends is recorded
 channel is ``Windowed`` for the outbox sender: ``window_open`` says whether a free-form
 message may still go (24 hours after the person last wrote, less a safety margin),
 ``template_for`` / ``deliver_template`` send the approved template of a message
-(``bot/data/whatsapp-templates.yaml``, see ``whatsapp_templates``) outside it.
+(``bot/data/whatsapp-templates.yaml``, see ``whatsapp_templates``) outside it. A free-form
+message Meta accepted and then reported ``failed`` with 131047 (status webhook) is queued
+again, and the person's window forgotten, so the sender sends its template once.
 
 Errors are classified by Graph code into the channel-neutral ``DeliveryFailed`` kinds of
 ``bot.channels.common`` (see ``classify``). Nothing logged names a number, user id or token.
@@ -606,6 +608,13 @@ class WhatsAppChannel:
                     if state == "failed"
                     else None
                 )
+                if state == "failed" and code in WINDOW_CLOSED:  # accepted, then refused
+                    again = await repos.outbox.resend_as_template(
+                        CHANNEL, message_id, now=self.clock(), error=error or ""
+                    )
+                    if again is not None:  # once more, as its template (see bot.sender)
+                        await repos.whatsapp.window_closed(again)
+                        continue
                 gone = state == "failed" and code in UNREACHABLE
                 person = await repos.outbox.platform_status(
                     CHANNEL, message_id, state, error=error, unreachable=gone

@@ -218,6 +218,33 @@ class Outbox:
         person = result.scalar_one_or_none()
         return int(person) if person is not None else None
 
+    async def resend_as_template(
+        self, channel: str, platform_id: str, *, now: datetime, error: str
+    ) -> int | None:
+        """A free-form message the platform accepted and then failed because the person's
+        reply window had closed: queued again (once: a template is not), to go as its
+        template; the person, or None if no such row."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.platform_message_id == platform_id[:64],
+                OutboxMessage.status == Status.SENT.value,
+                OutboxMessage.template.is_(None),
+            )
+            .values(
+                status=Status.QUEUED.value,
+                not_before=now,
+                platform_message_id=None,
+                platform_status=None,
+                sent_at=None,
+                last_error=error[:ERROR_LENGTH],
+            )
+            .returning(OutboxMessage.person_id)
+        )
+        person = result.scalar_one_or_none()
+        return int(person) if person is not None else None
+
     async def retry(self, item_id: int, owner: str, *, not_before: datetime, error: str) -> bool:
         """Back in the queue, not before ``not_before`` (a 429, a network error, a 5xx)."""
         return await self._settle(

@@ -102,6 +102,16 @@ class WhatsAppStore:
         )
         return row.last_inbound_at if row else None
 
+    async def window_closed(self, person_id: int) -> None:
+        """The platform says the person's window is closed (whatever we recorded): forget
+        when they last wrote on WhatsApp, until they write again."""
+        hashes = select(Identity.external_hash).where(
+            Identity.person_id == person_id, Identity.channel == CHANNEL
+        )
+        await self.session.execute(
+            delete(WhatsAppWindow).where(WhatsAppWindow.external_hash.in_(hashes))
+        )
+
     async def outside_window(self, person_ids: list[int], since: datetime) -> int:
         """How many of these people have a WhatsApp identity that has not written after
         ``since`` (a message to them needs a template)."""

@@ -25,6 +25,7 @@ from storage.domain import OutgoingMessage
 from storage.models import OutboxMessage, WhatsAppWindow, utcnow
 from storage.repositories import Repos
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
+from tests.test_sender import until
 from tests.whatsapp_chat import WhatsAppChat, running_whatsapp
 
 NUMBER = "6281234567890"
@@ -90,14 +91,6 @@ async def send_until(app: App, sender: Sender, done: Any, within: float = 30.0) 
     finally:
         sender.stop()
         await running
-
-
-async def wait_for(check: Any, within: float = 30.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            if check():
-                return
-            await asyncio.sleep(0.05)
 
 
 def all_settled(found: list[OutboxMessage]) -> bool:
@@ -449,13 +442,13 @@ async def test_a_131047_reported_after_the_send_resends_as_the_template(app: App
         sender = sender_at(app, channel, utcnow())
         running = asyncio.create_task(sender.run())
         try:
-            await wait_for(lambda: len(fake.messages_to(NUMBER)) > before)
+            await until(lambda: len(fake.messages_to(NUMBER)) > before)
             free_form = fake.messages_to(NUMBER)[before]
             assert free_form.type == "text"
             # Meta accepted it, then reports it failed: the window had closed
             assert await fake.statuses((free_form.id, NUMBER, "failed", 131047)) == 200
             await channel.idle()
-            await wait_for(lambda: any(m.type == "template" for m in fake.messages_to(NUMBER)))
+            await until(lambda: any(m.type == "template" for m in fake.messages_to(NUMBER)))
         finally:
             sender.stop()
             await running

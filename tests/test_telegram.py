@@ -38,6 +38,7 @@ async def test_commands_are_registered_in_both_languages(app: App) -> None:
             "bahasa",
             "berhenti",
             "lanjut",
+            "tautkan",
         ]
         assert any(lang == "en" for _, lang in fake.commands_by_scope)
         assert fake.errors == []

@@ -397,9 +397,11 @@ def outbox_sender(
     account: str,
     *,
     alone: bool = False,
+    tier: int | None = None,
 ) -> Sender:
     """The outbox sender of one bot account (``account``: its token or phone number id, kept
-    only as a fingerprint in the lease name), sharing the adapter's flood gate.
+    only as a fingerprint in the lease name), sharing the adapter's flood gate; ``tier``:
+    the messaging tier of a channel with a reply window (None: unlimited).
 
     The rate limit is the bot's, whichever processes send. A sender run alone (``kpps-bot
     sender``, ``alone``) sends at ``KPPS_SENDER_SHARE`` of it; a bot whose own sender does not
@@ -408,11 +410,21 @@ def outbox_sender(
     import hashlib
 
     from bot.sender import Sender, SenderConfig
+    from bot.tier import ContactTier
 
     fingerprint = hashlib.sha256(account.encode()).hexdigest()[:16]
     config = SenderConfig(channel=name, lease_name=f"{name}:{fingerprint}")
     settings = app.settings
-    sender = Sender(app.db, app.crypto, settings.wilayah_edition, app.i18n, channel, gate, config)
+    sender = Sender(
+        app.db,
+        app.crypto,
+        settings.wilayah_edition,
+        app.i18n,
+        channel,
+        gate,
+        config,
+        tier=ContactTier(tier) if tier else None,
+    )
     full, share = gate.rate, settings.sender_share
     if alone:
         gate.set_rate(full * share)
@@ -438,7 +450,7 @@ def whatsapp_with_sender(app: App, *, alone: bool = False) -> tuple[WhatsAppChan
     """The WhatsApp adapter (its webhook server not started) and the outbox sender of ``app``,
     sharing one flood gate. Refuses to start without every WhatsApp secret."""
     from bot.channels.flood import FloodGate
-    from bot.channels.whatsapp import CHANNEL, RATE, GraphClient, WhatsAppChannel
+    from bot.channels.whatsapp import CHANNEL, GraphClient, WhatsAppChannel
 
     settings = app.settings
     missing = settings.whatsapp_missing()
@@ -454,7 +466,9 @@ def whatsapp_with_sender(app: App, *, alone: bool = False) -> tuple[WhatsAppChan
         api_base=settings.whatsapp_api_base,
         version=settings.whatsapp_api_version,
     )
-    gate = FloodGate(RATE, 0.0)
+    gate = FloodGate(
+        settings.whatsapp_rate, 0.0, bulk_chat_interval=settings.whatsapp_pair_interval
+    )
     channel = WhatsAppChannel(
         app.engine,
         client,
@@ -462,6 +476,13 @@ def whatsapp_with_sender(app: App, *, alone: bool = False) -> tuple[WhatsAppChan
         verify_token=settings.whatsapp_verify_token.get_secret_value(),
         gate=gate,
     )
-    return channel, outbox_sender(
-        app, channel, gate, CHANNEL, settings.whatsapp_phone_number_id, alone=alone
+    sender = outbox_sender(
+        app,
+        channel,
+        gate,
+        CHANNEL,
+        settings.whatsapp_phone_number_id,
+        alone=alone,
+        tier=settings.whatsapp_tier,
     )
+    return channel, sender

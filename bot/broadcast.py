@@ -2,7 +2,9 @@
 where people are in the recruitment.
 
 A broadcast is identified by its code. Planning it counts the recipients per channel and the
-time the sending takes at the bot's rate; confirming it enqueues one outbox message per
+time the sending takes at the bot's rate, and for WhatsApp the recipients outside their
+24-hour window (each gets a template, counted by the messaging tier) and the days the tier
+needs for them; confirming it enqueues one outbox message per
 recipient in one transaction, keyed ``broadcast:<code>:<person>``, so running it again (after
 a crash, or for people who joined the audience since) adds only who is missing. The sender
 sends; ``progress`` and ``report`` read the outbox rows of the code.
@@ -18,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
+from bot.channels.whatsapp import CHANNEL as WHATSAPP
+from bot.channels.whatsapp import WINDOW, WINDOW_MARGIN
+from bot.tier import days_needed
 from handlers import schedules
 from handlers.schedules import BIMTEK, CODE_MAX, Bimtek
 from storage.domain import BROADCAST_PREFIX, OutboxStatus
@@ -38,6 +43,11 @@ class Plan:
     per_channel: Counter[str] = field(default_factory=Counter)
     new: int = 0  # not queued yet under this code
     seconds: float = 0.0  # at the bot's rate
+    # WhatsApp recipients outside their 24-hour window (each needs a template, which the
+    # messaging tier counts), and the days that takes at the tier (None: unlimited)
+    outside_window: int = 0
+    tier: int | None = None
+    days: int = 0
 
 
 __all__ = ["BIMTEK", "CODE_MAX", "Bimtek", "Plan", "Target"]
@@ -58,9 +68,15 @@ async def plan(app: App, target: Target, code: str) -> Plan:
             app.period.code, groups=target.groups, area=target.area, tps_numbers=target.tps_numbers
         )
         queued = sum((await repos.outbox.counts(prefix=prefix(code))).values())
+        on_whatsapp = [person for person, channel in recipients if channel == WHATSAPP]
+        since = utcnow() - WINDOW + WINDOW_MARGIN
+        outside = await repos.whatsapp.outside_window(on_whatsapp, since) if on_whatsapp else 0
     result = Plan(recipients, Counter(channel for _, channel in recipients))
     result.new = max(len(recipients) - queued, 0)
     result.seconds = result.new / app.settings.telegram_rate
+    result.outside_window = outside
+    result.tier = app.settings.whatsapp_tier
+    result.days = days_needed(outside, result.tier)
     return result
 
 

@@ -421,6 +421,20 @@ if __name__ == "__main__":
     main()
 
 
+whatsapp_cli = typer.Typer(help="The WhatsApp channel (message templates).")
+cli.add_typer(whatsapp_cli, name="whatsapp")
+
+
+@whatsapp_cli.command("templates")
+def whatsapp_templates() -> None:
+    """Print the message templates as the bodies of Meta's template-creation API (JSON), to
+    submit once per WhatsApp Business Account (POST /<WABA-ID>/message_templates)."""
+    from bot.channels.whatsapp_templates import Templates
+
+    bodies = [template.creation() for template in Templates.load().all]
+    typer.echo(json.dumps(bodies, ensure_ascii=False, indent=2))
+
+
 broadcast_cli = typer.Typer(help="Messages to many people at once (bimtek schedules).")
 cli.add_typer(broadcast_cli, name="broadcast")
 
@@ -532,6 +546,18 @@ def broadcast_bimtek(
             ),
             markup=False,
         )
+        if plan.outside_window and plan.tier:
+            console.print(
+                t._(
+                    "WhatsApp: {count} recipients have not written in the last 24 hours and get "
+                    "a template; at the messaging tier of {tier} people a day that takes about "
+                    "{days} days.",
+                    count=plan.outside_window,
+                    tier=plan.tier,
+                    days=plan.days,
+                ),
+                markup=False,
+            )
         if not plan.new:
             console.print(t._("Nothing new to send."))
         elif not yes and not typer.confirm(t._("Send it?")):

@@ -14,6 +14,14 @@ go first), sends, and settles the row in the database right after the platform a
   messages on that channel too;
 - chat not found and other refusals → ``failed`` at once.
 
+A channel with a reply window (WhatsApp: free-form messages only within 24 hours after the
+person last wrote; a ``Windowed`` channel) gets, outside the window, the message's approved
+template instead; the platform saying the window closed meanwhile (``OutsideReplyWindow``)
+switches the message to its template once. A message with no template is failed outside the
+window. A template starts a conversation, so it passes the messaging tier first (``tier``: at
+most so many different people in a rolling 24 hours, see ``bot.tier``): beyond it the row is
+rescheduled to when its slot frees, not tried and refused.
+
 A sender that crashes leaves its rows ``sending``; their lease expires and they are claimed
 again. The one window in which a message can go twice is between the platform's answer and
 the commit of ``sent`` (Telegram has no idempotency key to close it).
@@ -28,29 +36,40 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.channels.common import (
     DeliveryFailed,
+    OutsideReplyWindow,
     PermanentFailure,
     RateLimited,
     TransientFailure,
     Unreachable,
 )
 from bot.channels.flood import FloodGate, bulk
+from bot.tier import ContactTier
 from handlers.i18n import I18n
 from handlers.messages import Option, Reply
 from storage.crypto import Crypto
 from storage.db import Database
-from storage.domain import OutboxItem, OutboxStatus, Recipient
+from storage.domain import OutboxItem, OutboxStatus, OutgoingMessage, Recipient
 from storage.models import utcnow
 from storage.repositories import Repos
 
 log = logging.getLogger(__name__)
+NO_TEMPLATE = "outside the 24-hour window, no template"
 
 
 class Quiet(DeliveryFailed):
     """Not sent: a non-essential message to a person who asked for quiet."""
+
+
+class TierFull(DeliveryFailed):
+    """Not now: the messaging tier has no room for another new person before ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"messaging tier full until {until.isoformat(timespec='minutes')}")
+        self.until = until
 
 
 class Deliverer(Protocol):
@@ -58,6 +77,18 @@ class Deliverer(Protocol):
     (as bulk inside ``bulk()``) and raises the ``DeliveryFailed`` kinds."""
 
     async def deliver(self, address: str, reply: Reply) -> str: ...
+
+
+@runtime_checkable
+class Windowed(Protocol):
+    """A channel that sends free-form messages only within a window after the person last
+    wrote, and approved templates otherwise (WhatsApp)."""
+
+    async def window_open(self, address: str) -> bool: ...
+
+    def template_for(self, message: OutgoingMessage) -> str | None: ...
+
+    async def deliver_template(self, address: str, message: OutgoingMessage) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -85,6 +116,7 @@ class Sender:
         *,
         now: Callable[[], datetime] = utcnow,
         owner: str | None = None,
+        tier: ContactTier | None = None,
     ) -> None:
         self.db = db
         self.crypto = crypto
@@ -94,6 +126,8 @@ class Sender:
         self.gate = gate
         self.config = config
         self.now = now
+        self.tier = tier  # the messaging tier of a windowed channel (None: unlimited)
+        self._tier_loading = asyncio.Lock()
         self.owner = owner or f"sender-{uuid.uuid4().hex[:12]}"
         self._stop = asyncio.Event()
         self._progress = asyncio.Event()  # a message in flight ended: room to claim more
@@ -231,24 +265,60 @@ class Sender:
         if recipient.quiet and not item.essential:
             await self._settle(item, Quiet("the person asked for no reminders (/berhenti)"))
             return
+        windowed = self.channel if isinstance(self.channel, Windowed) else None
+        template: str | None = None
         try:
-            with bulk():  # the adapter's send path waits for the gate, behind direct replies
-                platform_id = await self.channel.deliver(recipient.address, reply)
+            if windowed is not None and not await windowed.window_open(recipient.address):
+                template, platform_id = await self._template(windowed, item, recipient)
+            else:
+                try:
+                    with bulk():  # the adapter's send path waits for the gate, behind replies
+                        platform_id = await self.channel.deliver(recipient.address, reply)
+                except OutsideReplyWindow:
+                    if windowed is None:
+                        raise
+                    # the window closed between the check and the send: once as a template
+                    template, platform_id = await self._template(windowed, item, recipient)
         except DeliveryFailed as failure:
             await self._settle(item, failure)
             return
         self.delivered += 1
         at = self.now()
         await self._run(
-            lambda repos: repos.outbox.sent(item.id, self.owner, platform_id=platform_id, at=at)
+            lambda repos: repos.outbox.sent(
+                item.id, self.owner, platform_id=platform_id, at=at, template=template
+            )
         )
+
+    async def _template(
+        self, channel: Windowed, item: OutboxItem, recipient: Recipient
+    ) -> tuple[str, str]:
+        """Send ``item`` as its template, within the tier; (template name, platform id)."""
+        name = channel.template_for(item.message)
+        if name is None:
+            raise PermanentFailure(NO_TEMPLATE)
+        if self.tier is not None:
+            async with self._tier_loading:  # every chain waits for the one load
+                if not self.tier.loaded:
+                    since, kind = self.now() - self.tier.window, self.config.channel
+                    contacts = await self._run(
+                        lambda repos: repos.outbox.template_contacts(kind, since)
+                    )
+                    self.tier.load(contacts, self.now())
+            until = self.tier.admit(item.person_id, self.now())
+            if until is not None:
+                raise TierFull(until)
+        with bulk():
+            return name, await channel.deliver_template(recipient.address, item.message)
 
     async def _settle(self, item: OutboxItem, failure: DeliveryFailed) -> None:
         now, owner, reason = self.now(), self.owner, failure.reason
 
         async def settle(repos: Repos) -> None:
             box = repos.outbox
-            if isinstance(failure, RateLimited):
+            if isinstance(failure, TierFull):
+                await box.retry(item.id, owner, not_before=failure.until, error=reason)
+            elif isinstance(failure, RateLimited):
                 self.gate.penalise(failure.retry_after)
                 later = now + timedelta(seconds=failure.retry_after)
                 await box.retry(item.id, owner, not_before=later, error=reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     whatsapp_api_version: str = "v23.0"
     whatsapp_host: str = "0.0.0.0"
     whatsapp_port: int = Field(default=8080, ge=1, le=65535)
+    # WhatsApp's limits (Meta's docs): throughput 80 messages a second per business number
+    # (up to 1,000 after an upgrade by Meta); the pair rate, about one message every 6
+    # seconds to the same person (bulk messages are spaced so, direct replies are not held);
+    # and the messaging tier: how many different people may be sent a template (outside
+    # their 24-hour window) in a rolling 24 hours, per business portfolio: 250 for a new
+    # portfolio, then 2000, 10000, 100000 or "unlimited". Set the tier Meta shows for the
+    # portfolio (WhatsApp Manager → Insights); with several numbers in one portfolio, give
+    # each bot its share.
+    whatsapp_rate: float = Field(default=80.0, gt=0, le=1000)
+    whatsapp_pair_interval: float = Field(default=6.0, ge=0, le=60)
+    whatsapp_tier: int | None = 250
     log_level: str = "INFO"
     # Stored files no document references are removed at start (and by `kpps-bot files
     # sweep`) once they are older than this: an upload's file is written before its row is
@@ -58,6 +69,15 @@ class Settings(BaseSettings):
     officer_digest_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # How candidates are ordered in a selection proposal (handlers/rules/selection.py).
     selection_order: str = "age_preference,prior_service,registration_time"
+
+    @field_validator("whatsapp_tier", mode="before")
+    @classmethod
+    def _tier(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("unlimited", "none", ""):
+            return None
+        if value is not None and int(value) not in (250, 2000, 10000, 100000):
+            raise ValueError("KPPS_WHATSAPP_TIER is 250, 2000, 10000, 100000 or unlimited")
+        return value
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:

@@ -293,10 +293,16 @@ class OutboxMessage(Base):
     # what the platform reported after the send (WhatsApp: sent, delivered, read, failed),
     # never moving backwards
     platform_status: Mapped[str | None] = mapped_column(String(12))
+    # the approved template the message went as (WhatsApp, outside the 24-hour window):
+    # these rows are what the messaging tier counts
+    template: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
 
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "not_before"),
+        Index("ix_outbox_sent", "channel", "sent_at"),
+    )
 
 
 class SenderLease(Base):
@@ -439,3 +445,13 @@ class LinkCode(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+
+
+class WhatsAppWindow(Base):
+    """When a WhatsApp identity (its keyed hash) last wrote: free-form messages may go to it
+    for 24 hours after that (Meta's customer service window), templates only afterwards."""
+
+    __tablename__ = "whatsapp_windows"
+
+    external_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_inbound_at: Mapped[datetime] = mapped_column()

@@ -45,6 +45,8 @@ async def running_whatsapp(
     app: App,
 ) -> AsyncIterator[tuple[FakeWhatsAppAPI, WhatsAppChannel]]:
     async with FakeWhatsAppAPI() as fake, serving(app, fake) as channel:
+        # the templates were submitted (`kpps-bot whatsapp templates`) and approved
+        fake.approve([template.creation() for template in channel.templates.all])
         yield fake, channel
 
 

@@ -64,7 +64,8 @@ class TransientFailure(DeliveryFailed):
 
 class OutsideReplyWindow(PermanentFailure):
     """Too long since the person last wrote (WhatsApp: 24 hours): only a pre-approved
-    template may be sent. Failed for now; a sender may switch to a template on this."""
+    template may be sent. The outbox sender then sends the message's template once
+    (``bot.sender.Windowed``); a message without one is failed."""
 
 
 class ChannelMisconfigured(Exception):

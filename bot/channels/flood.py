@@ -6,6 +6,8 @@ sliding-window limit to punish) and its chat's (``chat_interval`` seconds after 
 previous message). Direct replies are *urgent*: while one of them could take the next slot,
 bulk messages wait. A 429 from the platform slows the whole bot: no slot is handed out before
 its ``retry_after`` has passed, so waiting requests do not all retry at the same moment.
+``bulk_chat_interval`` spaces the bulk messages to one chat further (WhatsApp's pair rate:
+about one message every 6 seconds to the same person); a direct reply is not held by it.
 
 Which kind of message a send is travels in a context variable (``bulk()``), so adapters keep
 one send path.
@@ -45,11 +47,14 @@ class FloodGate:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        bulk_chat_interval: float = 0.0,
     ) -> None:
-        if rate <= 0 or chat_interval < 0:
-            raise ValueError("rate must be positive and chat_interval not negative")
+        if rate <= 0 or chat_interval < 0 or bulk_chat_interval < 0:
+            raise ValueError("rate must be positive and the intervals not negative")
         self.spacing = 1.0 / rate
         self.chat_interval = chat_interval
+        self.bulk_chat_interval = bulk_chat_interval
+        self._bulk_next: dict[str, float] = {}  # when each chat may get its next bulk message
         self.clock = clock
         self.sleep = sleep
         self._next_slot = 0.0  # when the bot may send its next message
@@ -70,6 +75,8 @@ class FloodGate:
     def _wait(self, chat: str, urgent: bool, now: float) -> float:
         """Seconds until this send may go (0: take the slots now)."""
         at = max(self._next_slot, self._chat_next.get(chat, 0.0), now)
+        if not urgent:
+            at = max(at, self._bulk_next.get(chat, 0.0))
         if not urgent and any(self._chat_next.get(c, 0.0) <= at for c in self._urgent):
             return max(at - now, self.spacing)  # a reply could take this slot: let it
         return at - now
@@ -86,6 +93,8 @@ class FloodGate:
                 if wait <= 0:
                     self._next_slot = max(self._next_slot, now) + self.spacing
                     self._chat_next[chat] = now + self.chat_interval
+                    if not urgent and self.bulk_chat_interval:
+                        self._bulk_next[chat] = now + self.bulk_chat_interval
                     self._forget_old(now)
                     return
                 await self.sleep(wait)
@@ -109,3 +118,5 @@ class FloodGate:
     def _forget_old(self, now: float) -> None:
         if len(self._chat_next) > 50_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        if len(self._bulk_next) > 50_000:
+            self._bulk_next = {c: t for c, t in self._bulk_next.items() if t > now}

@@ -29,6 +29,15 @@ metadata, media download) and one error shape; aiohttp is already a dependency (
 serves the webhook), so the client is a page of code and the payload is read as plain JSON
 where a missing field is a decision of ours, not of a library.
 
+The customer service window: every message a person sends is recorded
+(``whatsapp_windows``, by the identity's keyed hash, at the message's own timestamp). The
+channel is ``Windowed`` for the outbox sender: ``window_open`` says whether a free-form
+message may still go (24 hours after the person last wrote, less a safety margin),
+``template_for`` / ``deliver_template`` send the approved template of a message
+(``bot/data/whatsapp-templates.yaml``, see ``whatsapp_templates``) outside it. A free-form
+message Meta accepted and then reported ``failed`` with 131047 (status webhook) is queued
+again, and the person's window forgotten, so the sender sends its template once.
+
 Errors are classified by Graph code into the channel-neutral ``DeliveryFailed`` kinds of
 ``bot.channels.common`` (see ``classify``). Nothing logged names a number, user id or token.
 """
@@ -43,7 +52,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -62,8 +71,11 @@ from bot.channels.common import (
     parse_page_id,
 )
 from bot.channels.flood import FloodGate, is_bulk
+from bot.channels.whatsapp_templates import Templates
 from handlers.engine import Engine
 from handlers.messages import Attachment, Incoming, Kind, OutgoingFile, Reply
+from storage.domain import OutgoingMessage
+from storage.models import utcnow
 from storage.repositories import Repos
 
 CHANNEL = "whatsapp"
@@ -71,6 +83,9 @@ WEBHOOK_PATH = "/webhook"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 DOWNLOAD_LIMIT = 100 * 1024 * 1024  # the Cloud API's largest media file (documents)
 RATE = 80.0  # messages per second per business phone number (Cloud API default throughput)
+PAIR_INTERVAL = 6.0  # seconds between bulk messages to one person (Meta's pair rate limit)
+WINDOW = timedelta(hours=24)  # the customer service window after a person's message
+WINDOW_MARGIN = timedelta(minutes=10)  # a message must arrive before the window closes
 MAX_BODY = 3 * 1024 * 1024  # a webhook body is small; more is refused by the server
 log = logging.getLogger(__name__)
 
@@ -367,6 +382,8 @@ class WhatsAppChannel:
         gate: FloodGate | None = None,
         max_attempts: int = 4,
         base_delay: float = 0.5,
+        templates: Templates | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         if not app_secret or not verify_token:
             raise ValueError("the WhatsApp webhook needs the app secret and the verify token")
@@ -374,7 +391,9 @@ class WhatsAppChannel:
         self.client = client
         self._secret = app_secret.encode()
         self._verify = verify_token
-        self.gate = gate or FloodGate(RATE, 0.0)
+        self.gate = gate or FloodGate(RATE, 0.0, bulk_chat_interval=PAIR_INTERVAL)
+        self.templates = templates if templates is not None else Templates.load()
+        self.clock = clock
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self._tasks: set[asyncio.Task[None]] = set()
@@ -517,6 +536,7 @@ class WhatsAppChannel:
         if sender is None:
             log.warning("whatsapp message without a sender dropped")
             return
+        await self._wrote(sender.chat_id, message)
         incoming = message_to_incoming(message, sender, await self._attachments(message))
         if incoming is None:
             return
@@ -524,6 +544,14 @@ class WhatsAppChannel:
         await self._remember(sender)
         if reply is not None:
             await self.send(sender.number, reply)
+
+    async def _wrote(self, chat_id: str, message: dict[str, Any]) -> None:
+        """The person wrote: their customer service window runs from the message's time."""
+        at = self.clock()
+        stamp = message.get("timestamp")
+        if isinstance(stamp, (str, int)) and str(stamp).isdigit():
+            at = min(at, datetime.fromtimestamp(int(stamp), UTC))
+        await self._run(lambda repos: repos.whatsapp.wrote(chat_id, at))
 
     async def _remember(self, sender: Sender) -> None:
         """Keep the number seen with a user id (where to send to), once per change."""
@@ -580,6 +608,13 @@ class WhatsAppChannel:
                     if state == "failed"
                     else None
                 )
+                if state == "failed" and code in WINDOW_CLOSED:  # accepted, then refused
+                    again = await repos.outbox.resend_as_template(
+                        CHANNEL, message_id, now=self.clock(), error=error or ""
+                    )
+                    if again is not None:  # once more, as its template (see bot.sender)
+                        await repos.whatsapp.window_closed(again)
+                        continue
                 gone = state == "failed" and code in UNREACHABLE
                 person = await repos.outbox.platform_status(
                     CHANNEL, message_id, state, error=error, unreachable=gone
@@ -684,18 +719,42 @@ class WhatsAppChannel:
             elif not gated:  # no gate to hold it back
                 await asyncio.sleep(failure.retry_after)
 
-    async def deliver(self, address: str, reply: Reply) -> str:
-        """Send a message the bot sends on its own to the identity ``address`` (a number, or
-        a user id whose number is known); the wamid. Errors are ``DeliveryFailed`` kinds."""
+    async def _number(self, address: str) -> str:
+        """Where to send to the identity ``address`` (a number, or a user id whose number is
+        known)."""
         number: str | None = address
         if not address.isdigit():  # a business-scoped user id ("ID.1502…")
             number = await self._run(lambda repos: repos.whatsapp.number_of(address))
         if not number:
             raise PermanentFailure("no WhatsApp number known for this person")
-        sent = await self._send(number, reply)
+        return number
+
+    async def deliver(self, address: str, reply: Reply) -> str:
+        """Send a message the bot sends on its own to the identity ``address``; the wamid.
+        Errors are ``DeliveryFailed`` kinds."""
+        sent = await self._send(await self._number(address), reply)
         if not sent:
             raise PermanentFailure("nothing to send")
         return sent
+
+    async def window_open(self, address: str) -> bool:
+        """Whether a free-form message to ``address`` still arrives inside the 24 hours after
+        the person last wrote."""
+        last = await self._run(lambda repos: repos.whatsapp.last_wrote(address))
+        return last is not None and self.clock() < last + WINDOW - WINDOW_MARGIN
+
+    def template_for(self, message: OutgoingMessage) -> str | None:
+        template = self.templates.for_message(message)
+        return template.name if template else None
+
+    async def deliver_template(self, address: str, message: OutgoingMessage) -> str:
+        """Send ``message`` as its approved template; the wamid."""
+        template = self.templates.for_message(message)
+        if template is None:
+            raise PermanentFailure("no template for this message")
+        number = await self._number(address)
+        body = template.message_body(number, message)
+        return await self._call(number, partial(self.client.send, body))
 
 
 def _sender_key(body: bytes) -> str:

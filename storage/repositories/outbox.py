@@ -145,8 +145,17 @@ class Outbox:
         )
         return result.first() is not None
 
-    async def sent(self, item_id: int, owner: str, *, platform_id: str, at: datetime) -> bool:
-        """The platform confirmed the message: never send it again."""
+    async def sent(
+        self,
+        item_id: int,
+        owner: str,
+        *,
+        platform_id: str,
+        at: datetime,
+        template: str | None = None,
+    ) -> bool:
+        """The platform confirmed the message (sent as ``template``, if one): never send it
+        again."""
         return await self._settle(
             item_id,
             owner,
@@ -154,7 +163,22 @@ class Outbox:
             platform_message_id=platform_id[:64],
             sent_at=at,
             last_error=None,
+            template=template,
         )
+
+    async def template_contacts(self, channel: str, since: datetime) -> dict[int, datetime]:
+        """Who got a message sent as a template on ``channel`` after ``since``, and when
+        last: what a messaging tier (unique people per rolling 24 hours) counts."""
+        result = await self.session.execute(
+            select(OutboxMessage.person_id, func.max(OutboxMessage.sent_at))
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.sent_at > since,
+                OutboxMessage.template.is_not(None),
+            )
+            .group_by(OutboxMessage.person_id)
+        )
+        return {int(person): at for person, at in result if at is not None}
 
     async def platform_status(
         self,
@@ -189,6 +213,33 @@ class Outbox:
                 ),
             )
             .values(**values)
+            .returning(OutboxMessage.person_id)
+        )
+        person = result.scalar_one_or_none()
+        return int(person) if person is not None else None
+
+    async def resend_as_template(
+        self, channel: str, platform_id: str, *, now: datetime, error: str
+    ) -> int | None:
+        """A free-form message the platform accepted and then failed because the person's
+        reply window had closed: queued again (once: a template is not), to go as its
+        template; the person, or None if no such row."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.platform_message_id == platform_id[:64],
+                OutboxMessage.status == Status.SENT.value,
+                OutboxMessage.template.is_(None),
+            )
+            .values(
+                status=Status.QUEUED.value,
+                not_before=now,
+                platform_message_id=None,
+                platform_status=None,
+                sent_at=None,
+                last_error=error[:ERROR_LENGTH],
+            )
             .returning(OutboxMessage.person_id)
         )
         person = result.scalar_one_or_none()

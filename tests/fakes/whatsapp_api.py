@@ -10,6 +10,11 @@ at ``fake.base_url``. It answers
   the schema lacks (text ≤ 4096, caption ≤ 1024, ≤ 10 list rows in all, unique titles and
   ids). An invalid body is answered 400 with Graph's error object and listed in
   ``fake.invalid``, so a test can end with ``assert fake.invalid == []``;
+  A ``template`` must be one of ``fake.approved`` (``fake.approve(bodies)`` with the bodies of
+  Meta's template-creation API), with as many body parameters (all ``text``, one line each)
+  and quick-reply payloads as the approved template has: Meta's own checks, which the schema
+  leaves out. A number in ``fake.closed_windows`` is outside its 24-hour window: anything but a
+  ``template`` to it is refused with Graph code 131047, like Meta refuses it;
 * ``POST /{version}/{phone-number-id}/media`` (multipart upload) → ``{"id": …}``;
 * ``GET /{version}/{media-id}`` → the media metadata with a short-lived ``url``;
 * ``GET /download/{media-id}`` → the bytes (the bearer token is required here too).
@@ -31,6 +36,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import secrets
 import time
 from collections import Counter
@@ -228,6 +234,8 @@ class Sent:
             return str(self.body["interactive"]["body"]["text"])
         if self.type == "document":
             return str(self.body["document"].get("caption", ""))
+        if self.type == "template":
+            return str(self.body["template"]["name"])
         return ""
 
     def choices(self) -> list[tuple[str, str]]:
@@ -292,6 +300,9 @@ class FakeWhatsAppAPI:
     calls: list[Call] = field(default_factory=list)
     webhook_url: str | None = None
     app_secret: str | None = None
+    closed_windows: set[str] = field(default_factory=set)  # numbers outside their 24 hours
+    # (name, language) → (body parameters, quick-reply buttons) of the approved templates
+    approved: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -366,6 +377,8 @@ class FakeWhatsAppAPI:
             to = str(body.get("to", ""))
             if not to.lstrip("+").isdigit():
                 problems.append(f"'to' is not a phone number: {to[:3]}…")
+            if body.get("type") == "template":
+                problems += self._template_problems(body.get("template"))
             document = body.get("document")
             if isinstance(document, dict) and document.get("id") not in self.uploads:
                 problems.append("document.id is not an uploaded media id")
@@ -378,6 +391,13 @@ class FakeWhatsAppAPI:
                 subcode=2494010,
             )
         to = str(body["to"])
+        if to in self.closed_windows and body.get("type") != "template":
+            return _error(
+                400,
+                131047,
+                "(#131047) Re-engagement message: more than 24 hours have passed since the "
+                "recipient last replied",
+            )
         for index, (who, status, code, text) in enumerate(self._failures):
             if who is None or who == to:
                 if who is None:
@@ -462,6 +482,56 @@ class FakeWhatsAppAPI:
         media_id = str(2 * 10**15 + next(self._ids))
         self.media[media_id] = Media(data, mime, name, **options)
         return media_id
+
+    def approve(self, templates: list[dict[str, Any]]) -> None:
+        """Templates Meta approved, given as the bodies they were created with."""
+        for template in templates:
+            components = template.get("components") or []
+            text = " ".join(c.get("text", "") for c in components if c.get("type") == "BODY")
+            params = len(set(re.findall(r"\{\{(\d+)\}\}", text)))
+            buttons = [
+                b
+                for c in components
+                if c.get("type") == "BUTTONS"
+                for b in c.get("buttons") or []
+                if b.get("type") == "QUICK_REPLY"
+            ]
+            self.approved[(template["name"], template["language"])] = (params, len(buttons))
+
+    def _template_problems(self, template: Any) -> list[str]:
+        if not isinstance(template, dict):
+            return ["template is not an object"]
+        key = (str(template.get("name")), str((template.get("language") or {}).get("code")))
+        if key not in self.approved:
+            return [f"template {key} is not approved"]
+        params, buttons = self.approved[key]
+        problems: list[str] = []
+        components = template.get("components") or []
+        texts = [
+            p for c in components if c.get("type") == "body" for p in c.get("parameters") or []
+        ]
+        if len(texts) != params:
+            problems.append(f"{len(texts)} body parameters, the template has {params}")
+        for parameter in texts:
+            value = parameter.get("text")
+            if parameter.get("type") != "text" or not isinstance(value, str) or not value.strip():
+                problems.append("a body parameter is not a non-empty text")
+            elif "\n" in value or "\t" in value or "     " in value:
+                problems.append("a body parameter has a line break, a tab or 5 spaces")
+        pressed = [c for c in components if c.get("type") == "button"]
+        for component in pressed:
+            index = str(component.get("index", ""))
+            if component.get("sub_type") != "quick_reply" or not index.isdigit():
+                problems.append("a button component that is not a quick reply with an index")
+            elif int(index) >= buttons:
+                problems.append(f"button index {index}, the template has {buttons} buttons")
+            payloads = component.get("parameters") or []
+            if [p.get("type") for p in payloads] != ["payload"]:
+                problems.append("a quick-reply button needs one payload parameter")
+        unknown = {c.get("type") for c in components} - {"body", "button"}
+        if unknown:
+            problems.append(f"components {sorted(map(str, unknown))} the template does not have")
+        return problems
 
     def fail_next(self, code: int, *, status: int = 400, message: str = "") -> None:
         """The next message send is refused with this Graph error."""

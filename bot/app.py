@@ -337,7 +337,11 @@ async def build_app(settings: Settings, *, today: date | None = None) -> App:
             broadcast_rate=settings.telegram_rate,
         ),
     )
-    return App(settings, db, crypto, i18n, period, engine, files, knowledge)
+    app = App(settings, db, crypto, i18n, period, engine, files, knowledge)
+    from bot.broadcast import delivery_notes
+
+    engine.delivery_notes = delivery_notes(app)
+    return app
 
 
 # -- key rotation -------------------------------------------------------------------------------

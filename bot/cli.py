@@ -549,9 +549,7 @@ def broadcast_bimtek(
         if plan.outside_window and plan.tier:
             console.print(
                 t._(
-                    "WhatsApp: {count} recipients have not written in the last 24 hours and get "
-                    "a template; at the messaging tier of {tier} people a day that takes about "
-                    "{days} days.",
+                    broadcast.WINDOW_NOTE,
                     count=plan.outside_window,
                     tier=plan.tier,
                     days=plan.days,

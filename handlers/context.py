@@ -55,6 +55,12 @@ class FlowsView(Protocol):
     def commands(self, role: Role) -> Sequence[CommandView]: ...
 
 
+class DeliveryNotes(Protocol):
+    async def __call__(
+        self, repos: Repos, t: Translator, recipients: Sequence[tuple[int, str]]
+    ) -> list[str]: ...
+
+
 @dataclass
 class Ctx:
     repos: Repos
@@ -70,6 +76,10 @@ class Ctx:
     knowledge: KnowledgeStore | None = None
     nik_tries: NikTries = field(default_factory=NikTries)
     policy: OfficerPolicy = field(default_factory=OfficerPolicy)
+    # What the channels say about sending to these (person, channel) recipients, beyond the
+    # rate (a platform's daily limits), as sentences for a broadcast's preview. Set by the
+    # bot's wiring: handlers know no channel.
+    delivery_notes: DeliveryNotes | None = None
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # The option of the last question that was pressed or typed (None for other input).
     choice: Option | None = None

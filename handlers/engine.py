@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from handlers import choices
-from handlers.context import Ctx
+from handlers.context import Ctx, DeliveryNotes
 from handlers.errors import UserFacingError
 from handlers.faq import KnowledgeStore
 from handlers.flows import FLOWS
@@ -62,6 +62,7 @@ class Engine:
         flows: Iterable[Flow] | None = None,
         nik_tries: NikTries | None = None,
         policy: OfficerPolicy | None = None,
+        delivery_notes: DeliveryNotes | None = None,
     ) -> None:
         self.db = db
         self.crypto = crypto
@@ -74,6 +75,7 @@ class Engine:
         self.registry = Registry(FLOWS if flows is None else flows)
         self.nik_tries = nik_tries or NikTries()
         self.policy = policy or OfficerPolicy()
+        self.delivery_notes = delivery_notes
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -179,6 +181,7 @@ class Engine:
             knowledge=self.knowledge,
             nik_tries=self.nik_tries,
             policy=self.policy,
+            delivery_notes=self.delivery_notes,
             after_commit=after_commit,
         )
         ctx.question_hook = lambda text: self.registry.side_answer(ctx, text)

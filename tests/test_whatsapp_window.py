@@ -21,7 +21,7 @@ from handlers.flows.officers import paw, publish, review
 from handlers.flows.registration import reminders
 from handlers.i18n import Translator
 from handlers.schedules import BIMTEK
-from storage.domain import OutgoingMessage
+from storage.domain import OutgoingMessage, Role
 from storage.models import OutboxMessage, WhatsAppWindow, utcnow
 from storage.repositories import Repos
 from tests.fakes.whatsapp_api import FakeWhatsAppAPI
@@ -302,6 +302,16 @@ async def test_the_broadcast_preview_says_the_days_at_the_tier(settings_factory:
         assert (plan.outside_window, plan.tier, plan.days) == (3, 250, 1)
         app.settings.whatsapp_tier = 2
         assert (await broadcast.plan(app, target, "b-tier")).days == 2
+        # a KPU admin's /siaran preview in the chat says the same
+        from tests.officers_helpers import KORUMBA, officer
+
+        admin = await officer(app, "kpu", Role.KPU_ADMIN, "74.71")
+        for answer in ("/siaran", "Bimtek KPPS", "23-01-2030", "08.00", "Aula", "KTP-el"):
+            await admin.say(answer)
+        await admin.press(app.i18n.get("id").C_("button", "All applicants"))
+        out = await admin.say(KORUMBA)
+        t = app.i18n.get("id")
+        assert t._(broadcast.WINDOW_NOTE, count=3, tier=2, days=2) in out
     finally:
         await app.close()
 

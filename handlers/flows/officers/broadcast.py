@@ -171,6 +171,9 @@ class BroadcastFlow(Flow):
             area=await common.area_name(ctx, slot["area"]),
             minutes=max(1, round(minutes)),
         )
+        if ctx.delivery_notes is not None:
+            notes = await ctx.delivery_notes(ctx.repos, ctx.t, recipients)
+            text = "\n".join([text, *notes]) if notes else text
         options = [Option("/batal", ctx.t.C_("button", "Cancel"), means="no")]
         if recipients:
             options.insert(0, Option("siaran:send", ctx.t.C_("button", "Send"), means="yes"))

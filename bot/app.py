@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from bot.settings import DEMO_DIR, Settings
+from bot.tier import delivery_notes
 
 if TYPE_CHECKING:
     from bot.channels.flood import FloodGate
@@ -337,11 +338,8 @@ async def build_app(settings: Settings, *, today: date | None = None) -> App:
             broadcast_rate=settings.telegram_rate,
         ),
     )
-    app = App(settings, db, crypto, i18n, period, engine, files, knowledge)
-    from bot.broadcast import delivery_notes
-
-    engine.delivery_notes = delivery_notes(app)
-    return app
+    engine.delivery_notes = delivery_notes(settings)
+    return App(settings, db, crypto, i18n, period, engine, files, knowledge)
 
 
 # -- key rotation -------------------------------------------------------------------------------

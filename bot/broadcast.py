@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,8 +24,6 @@ from bot.channels.whatsapp import CHANNEL as WHATSAPP
 from bot.channels.whatsapp import WINDOW, WINDOW_MARGIN
 from bot.tier import days_needed
 from handlers import schedules
-from handlers.context import DeliveryNotes
-from handlers.i18n import N_, Translator
 from handlers.schedules import BIMTEK, CODE_MAX, Bimtek
 from storage.domain import BROADCAST_PREFIX, OutboxStatus
 from storage.models import utcnow
@@ -81,34 +78,6 @@ async def plan(app: App, target: Target, code: str) -> Plan:
     result.tier = app.settings.whatsapp_tier
     result.days = days_needed(outside, result.tier)
     return result
-
-
-WINDOW_NOTE = N_(
-    "WhatsApp: {count} recipients have not written in the last 24 hours and get a template; "
-    "at the messaging tier of {tier} people a day that takes about {days} days."
-)
-
-
-def delivery_notes(app: App) -> DeliveryNotes:
-    """The channels' word on a broadcast's recipients for a preview in the chat (/siaran):
-    WhatsApp's messaging tier, as the command line's preview says it."""
-
-    async def notes(
-        repos: Repos, t: Translator, recipients: Sequence[tuple[int, str]]
-    ) -> list[str]:
-        tier = app.settings.whatsapp_tier
-        on_whatsapp = [person for person, channel in recipients if channel == WHATSAPP]
-        if not on_whatsapp or not tier:
-            return []
-        outside = await repos.whatsapp.outside_window(
-            on_whatsapp, utcnow() - WINDOW + WINDOW_MARGIN
-        )
-        if not outside:
-            return []
-        days = days_needed(outside, tier)
-        return [t._(WINDOW_NOTE, count=outside, tier=tier, days=days)]
-
-    return notes
 
 
 def reminders(app: App, bimtek: Bimtek) -> list[tuple[str, datetime, str]]:

@@ -9,27 +9,23 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot import cli_reports
 from bot.app import (
     App,
-    StartRefused,
-    build_app,
     delete_application,
     file_store,
     open_storage,
     rotate_encryption_key,
     sweep_files,
 )
-from bot.logging_setup import setup_logging
-from bot.settings import Settings, get_settings
+from bot.cli_common import _run, _settings, _t, _with_app, console
+from bot.tier import WINDOW_NOTE
 from handlers.faq import KnowledgeError, load_knowledge
-from handlers.i18n import I18n, Translator
 from storage.crypto import generate_key
 from storage.domain import SCOPE_LEVEL, Role, area_within
 from storage.importers import ImportFailed, ImportResult, import_tps, import_wilayah
@@ -51,36 +47,6 @@ key_cli = typer.Typer(help="The encryption key.")
 cli.add_typer(key_cli, name="key")
 files_cli = typer.Typer(help="Stored document files.")
 cli.add_typer(files_cli, name="files")
-console = Console(stderr=True)
-T = TypeVar("T")
-
-
-def _t() -> Translator:
-    """Messages for the KPU admin at the terminal, in the default language (Indonesian)."""
-    return I18n.load().get(None)
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    setup_logging(settings.log_level)
-    return settings
-
-
-def _run(main: Coroutine[Any, Any, T]) -> T:
-    """Run ``main``; a refusal to start is printed, translated, and exits with status 1."""
-    try:
-        return asyncio.run(main)
-    except StartRefused as refusal:
-        console.print(_t()._(refusal.msgid, **refusal.params), markup=False, highlight=False)
-        raise typer.Exit(1) from None
-
-
-async def _with_app(settings: Settings, body: Callable[[App], Awaitable[None]]) -> None:
-    app = await build_app(settings)
-    try:
-        await body(app)
-    finally:
-        await app.close()
 
 
 @cli.command()
@@ -549,7 +515,7 @@ def broadcast_bimtek(
         if plan.outside_window and plan.tier:
             console.print(
                 t._(
-                    broadcast.WINDOW_NOTE,
+                    WINDOW_NOTE,
                     count=plan.outside_window,
                     tier=plan.tier,
                     days=plan.days,

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from bot.app import App
+from bot.cli_common import _run, _settings, _t, _with_app, console
 from handlers.reports.export import Format, export
 from storage.repositories import Repos
 
@@ -33,8 +34,6 @@ def export_command(
     ] = False,
 ) -> None:
     """Export the applicants of a kab/kota, kecamatan or kelurahan as XLSX or CSV."""
-    from bot.cli import _run, _settings, _t, _with_app, console
-
     settings = _settings()
     t = _t()
 

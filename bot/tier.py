@@ -18,7 +18,15 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+
+from bot.channels.whatsapp import CHANNEL as WHATSAPP
+from bot.channels.whatsapp import WINDOW_MARGIN
+from bot.settings import Settings
+from handlers.context import DeliveryNotes
+from handlers.i18n import N_, Translator
+from storage.repositories import Repos
 
 WINDOW = timedelta(hours=24)
 TIERS = (250, 2_000, 10_000, 100_000)  # Meta's messaging limits below unlimited
@@ -90,3 +98,31 @@ def days_needed(people: int, limit: int | None) -> int:
     if limit is None:
         return 1
     return math.ceil(people / limit)
+
+
+WINDOW_NOTE = N_(
+    "WhatsApp: {count} recipients have not written in the last 24 hours and get a template; "
+    "at the messaging tier of {tier} people a day that takes about {days} days."
+)
+
+
+def delivery_notes(settings: Settings) -> DeliveryNotes:
+    """The channels' word on a broadcast's recipients for a preview in the chat (/siaran):
+    WhatsApp's messaging tier, as the command line's preview says it."""
+
+    async def notes(
+        repos: Repos, t: Translator, recipients: Sequence[tuple[int, str]]
+    ) -> list[str]:
+        tier = settings.whatsapp_tier
+        on_whatsapp = [person for person, channel in recipients if channel == WHATSAPP]
+        if not on_whatsapp or not tier:
+            return []
+        outside = await repos.whatsapp.outside_window(
+            on_whatsapp, datetime.now(UTC) - WINDOW + WINDOW_MARGIN
+        )
+        if not outside:
+            return []
+        days = days_needed(outside, tier)
+        return [t._(WINDOW_NOTE, count=outside, tier=tier, days=days)]
+
+    return notes

@@ -16,7 +16,7 @@ from bot.app import App, outbox_sender
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.channels.whatsapp_templates import Templates
 from bot.sender import NO_TEMPLATE, Sender
-from bot.tier import ContactTier, days_needed
+from bot.tier import WINDOW_NOTE, ContactTier, days_needed
 from handlers.flows.officers import paw, publish, review
 from handlers.flows.registration import reminders
 from handlers.i18n import Translator
@@ -311,7 +311,7 @@ async def test_the_broadcast_preview_says_the_days_at_the_tier(settings_factory:
         await admin.press(app.i18n.get("id").C_("button", "All applicants"))
         out = await admin.say(KORUMBA)
         t = app.i18n.get("id")
-        assert t._(broadcast.WINDOW_NOTE, count=3, tier=2, days=2) in out
+        assert t._(WINDOW_NOTE, count=3, tier=2, days=2) in out
     finally:
         await app.close()
 

@@ -160,6 +160,18 @@ async def test_publishing_tells_every_applicant_once(app: App, t: Translator) ->
     assert forged.notice and len([r for r, _ in await outbox_rows(app) if r.kind == "result"]) == 10
 
 
+async def test_a_wider_area_forged_into_the_publish_button_publishes_nothing(
+    app: App, t: Translator
+) -> None:
+    await add_applicant(app, "Tanpa Kursi", serial=1, tps=1)
+    await officer(app, "kpu", Role.KPU_ADMIN, "74.71")
+    for code in ("74.71", "74.71.01", "74.72.01.1001"):
+        reply = await press(app, "kpu", f"pub:yes:{code}")
+        assert reply.notice and not reply.text
+    assert not [r for r, _ in await outbox_rows(app) if r.kind == "result"]
+    assert (await application(app, 1)).status is ApplicationStatus.QUALIFIED
+
+
 async def test_a_qualified_applicant_without_a_seat_is_told_not_selected(
     app: App, t: Translator
 ) -> None:

@@ -111,8 +111,10 @@ class PublishFlow(Flow):
         )
 
     async def button(self, ctx: Ctx, value: str) -> Reply:
-        action, _, code = value.partition(":")
-        if action != "yes" or not common.in_scope(ctx, code):
+        action, _, raw = value.partition(":")
+        # the same check as the command: a kelurahan of the officer's scope, not a wider area
+        code = await common.kelurahan_of(ctx, raw, "umumkan") if action == "yes" and raw else None
+        if not isinstance(code, str):
             return stale(ctx)
         region = await ctx.repos.wilayah.region(code)
         everyone = await ctx.repos.decisions.in_area(ctx.period.code, code)
